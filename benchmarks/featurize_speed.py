@@ -30,7 +30,7 @@ TARGET_RATIO = 5.0
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=256, help="structures per batch at most (256)")
     parser.add_argument("--max-bonds", type=int, default=None, help="bonds per batch (package default)")
     parser.add_argument("--repeats", type=int, default=3, help="passes (the first is cold)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")

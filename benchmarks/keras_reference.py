@@ -31,12 +31,12 @@ def probe_model(megnet_model):
 
     km = megnet_model.model
     layers = km.layers
-    embedding = [l for l in layers if isinstance(l, tf.keras.layers.Embedding)][0]
-    convs = [l for l in layers if isinstance(l, MEGNetLayer)]
-    set2sets = [l for l in layers if isinstance(l, Set2Set)]
-    atom_s2s = [l for l in set2sets if l.input[1] is km.inputs[5]][0]  # fed by the atom graph index
-    bond_s2s = [l for l in set2sets if l.input[1] is km.inputs[6]][0]
-    concat = [l for l in layers if isinstance(l, tf.keras.layers.Concatenate)][0]
+    embedding = [layer for layer in layers if isinstance(layer, tf.keras.layers.Embedding)][0]
+    convs = [layer for layer in layers if isinstance(layer, MEGNetLayer)]
+    set2sets = [layer for layer in layers if isinstance(layer, Set2Set)]
+    atom_s2s = [s for s in set2sets if s.input[1] is km.inputs[5]][0]  # fed by the atom graph index
+    bond_s2s = [s for s in set2sets if s.input[1] is km.inputs[6]][0]
+    concat = [layer for layer in layers if isinstance(layer, tf.keras.layers.Concatenate)][0]
     outputs = [embedding.output]
     for conv in convs:
         outputs += [conv.output[0], conv.output[2]]

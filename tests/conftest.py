@@ -40,6 +40,14 @@ def _no_user_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def data_dir() -> str:
+    """../shared/data; also exported as TORCH_ATOMSETS_DATA for code that looks it up."""
+    path = str(require_shared("data"))
+    os.environ["TORCH_ATOMSETS_DATA"] = path
+    return path
+
+
+@pytest.fixture(scope="session")
 def weights_dir() -> str:
     return str(require_shared("models"))
 

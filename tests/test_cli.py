@@ -83,3 +83,53 @@ def test_unknown_model_is_a_clear_error(files, capsys, weights_dir):
 def test_models_lists_registry(capsys):
     assert main(["models"]) == 0
     assert "mp-2019.4.1 (default)" in capsys.readouterr().out
+
+
+def test_train_then_predict_with_the_child(tmp_path, capsys, data_dir, weights_dir):
+    csv = tmp_path / "toy.csv"
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from child_data import regression_data
+
+    data = regression_data(120)
+    csv.write_text("formula,y\n" + "\n".join(f"{f},{y}" for f, y in zip(data.inputs, data.targets)) + "\n")
+    results = tmp_path / "results"
+    args = ["train", "--csv", str(csv), "--target", "y", "--model", "AtomSets-V0", "--seeds", "0",
+            "--max-epochs", "5", "--results-dir", str(results), "--weights-dir", weights_dir, "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "toy: 120 samples" in out and "test mae" in out
+    run = results / "toy" / "AtomSets-V0" / "paper-seed-0"
+    assert (run / "best.ckpt").exists() and (run / "metrics.json").exists()
+    # a second call keeps what is there
+    assert main(args) == 0
+    assert "done before" in capsys.readouterr().out
+
+    code = main(["predict", "Fe2O3", "NaCl", "Xx3", "--model", str(run / "best.ckpt"), "--weights-dir", weights_dir])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Fe2O3" in captured.out and "NaCl" in captured.out
+    assert "Xx3" in captured.err and "not a chemical element" in captured.err
+
+
+def test_train_bad_inputs(tmp_path, capsys, data_dir):
+    assert main(["train", "--task", "matbench_steal", "--quiet"]) == 2
+    assert "did you mean matbench_steels" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("formula,y\nFe2O3,1\nNaCl,\n")
+    assert main(["train", "--csv", str(bad), "--target", "y", "--quiet"]) == 2
+    assert "missing or NaN target" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--task NAME or --csv"):
+        main(["train"])
+
+
+def test_train_config_file(tmp_path, capsys, data_dir, weights_dir):
+    config = tmp_path / "run.yaml"
+    config.write_text("task: matbench_steels\nmodel: AtomSets\nseeds: '0'\nmax_epochs: 2\nquiet: true\n"
+                      f"results_dir: {tmp_path / 'r'}\n")
+    assert main(["train", "--config", str(config)]) == 0
+    assert (tmp_path / "r" / "matbench_steels" / "AtomSets" / "paper-seed-0" / "metrics.json").exists()
+    config.write_text("no_such_option: 1\n")
+    with pytest.raises(SystemExit, match="unknown option"):
+        main(["train", "--config", str(config)])

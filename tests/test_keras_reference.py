@@ -5,12 +5,10 @@ import json
 
 import numpy as np
 import pytest
-import torch
+from conftest import DATA
 from pymatgen.core import Structure
 
 from torch_atomsets import load_parent
-
-from conftest import DATA
 
 with gzip.open(DATA / "keras_reference.json.gz", "rt") as _handle:
     FIXTURE = json.load(_handle)

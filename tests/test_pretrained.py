@@ -2,7 +2,6 @@ import os
 import shutil
 
 import pytest
-import torch
 
 from torch_atomsets import load_parent, pretrained
 from torch_atomsets.pretrained import ChecksumError, WeightsNotFoundError

@@ -12,10 +12,9 @@ from torch import Tensor
 from .data.errors import StructureError
 from .data.graph import CrystalGraphConverter
 from .data.structures import StructureLike, describe
-from .models.megnet import ATOM_LEVELS, MEGNet, MEGNetOutput, STRUCTURE_LEVELS
-from .utils import progress_bar
+from .models.megnet import ATOM_LEVELS, MEGNet, MEGNetOutput
+from .utils import cache_dir, progress_bar, sha256sum
 
-ALL_LEVELS = ATOM_LEVELS + STRUCTURE_LEVELS
 #: Bonds per batch at which a batch closes (see :meth:`Parent.iter_outputs`). A batch
 #: of ~16k bonds keeps each (bonds x 64) float32 activation at 4 MiB, near the L2 cache
 #: size; measured on matbench phonons + dielectric (2 cores) 8k-32k are within 10%,
@@ -122,6 +121,8 @@ class Parent:
     def __init__(self, model: MEGNet, metadata: Optional[dict] = None, device: Union[str, torch.device] = "cpu"):
         self.model = model.eval().to(device)
         self.metadata = dict(metadata or {})
+        #: identifies the weights (feature caches are kept per key)
+        self.key = f"{self.metadata.get('name', 'megnet')}-{str(self.metadata.get('sha256', 'unknown'))[:12]}"
         self.device = torch.device(device)
         self.converter = CrystalGraphConverter(model.cutoff, max_z=model.max_z, state_dim=model.state_dim)
         for parameter in self.model.parameters():
@@ -132,40 +133,59 @@ class Parent:
                 f"blocks={self.model.num_blocks}, unit={self.metadata.get('unit', '?')})")
 
     @property
+    def levels(self) -> List[str]:
+        """Feature levels of this parent: V0..Vn, u1..un, f, v_r."""
+        n = self.model.num_blocks
+        return [f"V{i}" for i in range(n + 1)] + [f"u{i}" for i in range(1, n + 1)] + ["f", "v_r"]
+
+    @property
     def unit(self) -> str:
         return self.metadata.get("unit", "")
 
     def iter_outputs(self, structures: Sequence[StructureLike], names: Optional[Sequence[str]] = None,
                      batch_size: int = 256, progress: Optional[bool] = None,
-                     max_bonds: int = DEFAULT_MAX_BONDS,
-                     ) -> Iterator[Tuple[range, GraphBatch, MEGNetOutput]]:
+                     max_bonds: int = DEFAULT_MAX_BONDS, failures: Optional[list] = None,
+                     ) -> Iterator[Tuple[np.ndarray, GraphBatch, MEGNetOutput]]:
         """Run the parent over ``structures`` in batches, in order.
 
         A batch closes at ``batch_size`` structures or once it holds ``max_bonds``
         bonds, whichever comes first: batches whose per-bond tensors fit in the CPU
-        cache run markedly faster than large ones. Yields ``(indices, graphs, output)``
-        per batch. A structure that cannot be converted raises
+        cache run markedly faster than large ones. Yields ``(positions, graphs, output)``
+        per batch, ``positions`` being the structures' places in the input.
+
+        A structure that cannot be converted raises
         :class:`~torch_atomsets.data.errors.StructureError` naming it (its position, and
-        its name when ``names`` is given).
+        its name when ``names`` is given); with a ``failures`` list it is skipped instead
+        and ``(position, message)`` appended to the list.
         """
         structures = list(structures)
         labels = _labels(structures, names)
         bar = progress_bar(total=len(structures), desc="featurising", unit="structure", enable=progress)
         try:
-            start = 0
             pending: list = []
-            bonds = 0
+            positions: list = []
+            bonds = reported = 0
             for i, (structure, label) in enumerate(zip(structures, labels)):
-                arrays = self.converter.arrays(structure, label)
-                pending.append(arrays)
-                bonds += len(arrays[3])
-                if len(pending) >= batch_size or bonds >= max_bonds or i == len(structures) - 1:
+                try:
+                    arrays = self.converter.arrays(structure, label)
+                except StructureError as exc:
+                    if failures is None:
+                        raise
+                    failures.append((i, str(exc)))
+                    arrays = None
+                if arrays is not None:
+                    pending.append(arrays)
+                    positions.append(i)
+                    bonds += len(arrays[3])
+                last = i == len(structures) - 1
+                if pending and (len(pending) >= batch_size or bonds >= max_bonds or last):
                     graphs = GraphBatch.from_arrays(pending)
                     output = self._forward(graphs)
-                    bar.update(len(pending))
-                    yield range(start, start + len(pending)), graphs, output
-                    start += len(pending)
-                    pending, bonds = [], 0
+                    yield np.asarray(positions, dtype=np.int64), graphs, output
+                    pending, positions, bonds = [], [], 0
+                if last or (i + 1) % 64 == 0:
+                    bar.update(i + 1 - reported)
+                    reported = i + 1
         finally:
             bar.close()
 
@@ -185,16 +205,17 @@ class Parent:
         values = np.concatenate(chunks) if chunks else np.zeros((0, self.model.config["out_dim"]), np.float32)
         return values[:, 0] if values.shape[1] == 1 else values
 
-    def featurize(self, structures: Iterable[StructureLike], levels: Sequence[str] = ALL_LEVELS,
+    def featurize(self, structures: Iterable[StructureLike], levels: Optional[Sequence[str]] = None,
                   names: Optional[Sequence[str]] = None, batch_size: int = 256,
                   progress: Optional[bool] = None, max_bonds: int = DEFAULT_MAX_BONDS) -> Features:
         """The hierarchical features of each structure (see :class:`Features`).
 
         ``levels`` picks among ``V0``..``V3`` (per atom), ``u1``..``u3``, ``f``,
-        ``v_r`` (per structure); the prediction is always included.
+        ``v_r`` (per structure); default: all the model has. The prediction is always
+        included.
         """
         structures = list(structures)
-        levels = check_levels(levels, self.model.num_blocks)
+        levels = check_levels(self.levels if levels is None else levels, self.model.num_blocks)
         labels = _labels(structures, names)
         parts: Dict[str, List[np.ndarray]] = {level: [] for level in levels}
         parts["prediction"] = []
@@ -222,22 +243,89 @@ def check_levels(levels: Sequence[str], num_blocks: int = 3) -> List[str]:
     return list(dict.fromkeys(levels))
 
 
+def local_model_dirs(weights_dir: Optional[str] = None) -> List[str]:
+    """Folders where parents trained here are registered by name (``<name>.pt``), in
+    lookup order: ``weights_dir``, ``$TORCH_ATOMSETS_WEIGHTS``, ``$TORCH_ATOMSETS_HOME/models``
+    and the cache's ``models`` folder, each also with a ``local/`` subfolder."""
+    from . import pretrained
+
+    dirs = []
+    for base in pretrained.search_dirs(weights_dir):
+        dirs += [os.path.join(base, "local"), base]
+    return dirs
+
+
+def register_parent(path: str, name: str, weights_dir: Optional[str] = None, overwrite: bool = False) -> str:
+    """Copy a parent file (``parent.pt`` from a pretraining run) to
+    ``<models folder>/local/<name>.pt`` so ``load_parent(name)`` finds it; the folder is
+    ``weights_dir`` or, by default, the cache's ``models`` folder."""
+    import re
+    import shutil
+
+    from . import pretrained
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name in pretrained.REGISTRY:
+        raise ValueError(f"invalid parent name {name!r}: use letters, digits, '.', '_' or '-', "
+                         "and not a published parent's name")
+    MEGNet.from_file(path)  # refuse to register something that is not a parent
+    base = weights_dir or os.path.join(cache_dir(), "models")
+    target = os.path.join(base, "local", f"{name}.pt")
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(f"{target} exists; choose another name or allow overwriting")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(path, target + ".tmp")
+    os.replace(target + ".tmp", target)
+    return target
+
+
+def _model_from_lightning_checkpoint(path: str):
+    import torch as _torch
+
+    payload = _torch.load(path, map_location="cpu", weights_only=False)
+    hparams = payload.get("hyper_parameters", {})
+    if "state_dict" not in payload or not any(k.startswith("model.") for k in payload["state_dict"]):
+        raise ValueError(f"{path}: not a MEGNet training checkpoint")
+    config = hparams.get("model_config") or {}
+    if hparams.get("init_from") and not config:
+        raise ValueError(f"{path}: fine-tuning checkpoint without its model configuration")
+    model = MEGNet(**config)
+    model.load_state_dict({k[len("model."):]: v for k, v in payload["state_dict"].items() if k.startswith("model.")})
+    info = dict(hparams.get("info") or {})
+    return model, {"unit": info.get("unit", ""), "target": info.get("target", "prediction"), "training": info}
+
+
 def load_parent(name_or_path: Optional[str] = None, weights_dir: Optional[str] = None,
                 allow_download: bool = True, device: Union[str, torch.device] = "cpu") -> Parent:
     """A parent by registry name or alias (default ``"mp-2019.4.1"``, alias
-    ``"Eform_MP_2019"``), or by path: a megnet Keras ``.hdf5`` (with its ``.json``
-    sidecar beside it) or a file written by :meth:`MEGNet.save`."""
+    ``"Eform_MP_2019"``), by the name a trained parent was registered under
+    (:func:`register_parent`), or by path: a megnet Keras ``.hdf5`` (with its ``.json``
+    sidecar beside it), a file written by :meth:`MEGNet.save` (``parent.pt``), or a
+    Lightning checkpoint of :class:`~torch_atomsets.lightning.MEGNetModule`. Graph
+    settings (cutoff, Gaussians) come with the model."""
     from . import pretrained
 
-    if name_or_path and (os.path.sep in name_or_path or os.path.exists(name_or_path)):
-        path = name_or_path
+    path = name_or_path
+    if name_or_path and not (os.path.sep in name_or_path or os.path.exists(name_or_path)):
+        try:
+            pretrained.resolve_name(name_or_path)
+        except KeyError:
+            found = [os.path.join(d, f"{name_or_path}.pt") for d in local_model_dirs(weights_dir)]
+            found = [f for f in found if os.path.isfile(f)]
+            if not found:
+                raise
+            path = found[0]
+    if path and (os.path.sep in path or os.path.exists(path)):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no such model file")
         if path.endswith((".hdf5", ".h5")):
             model, metadata = pretrained.megnet_from_keras(path)
+        elif path.endswith(".ckpt"):
+            model, metadata = _model_from_lightning_checkpoint(path)
         else:
             model, metadata = MEGNet.from_file(path)
-        metadata.setdefault("name", os.path.basename(path))
+        metadata.setdefault("name", os.path.splitext(os.path.basename(path))[0])
+        metadata["sha256"] = sha256sum(path)
+        metadata["path"] = os.path.abspath(path)
         return Parent(model, metadata, device)
     model, metadata = pretrained.load_pretrained(name_or_path, weights_dir, allow_download)
     return Parent(model, metadata, device)
@@ -250,7 +338,7 @@ def predict(structures: Iterable[StructureLike], parent: Union[str, Parent, None
     return parent.predict(structures, **kwargs)
 
 
-def featurize(structures: Iterable[StructureLike], levels: Sequence[str] = ALL_LEVELS,
+def featurize(structures: Iterable[StructureLike], levels: Optional[Sequence[str]] = None,
               parent: Union[str, Parent, None] = None, **kwargs) -> Features:
     """Shortcut: ``load_parent(parent).featurize(structures, levels, **kwargs)``."""
     if not isinstance(parent, Parent):

@@ -15,7 +15,6 @@ downloaded from GitHub into the cache and verified.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from .models.megnet import MEGNet
+from .utils import cache_dir, lookup_dirs, sha256sum  # noqa: F401  (cache_dir, sha256sum: public here too)
 
 
 class ChecksumError(RuntimeError):
@@ -100,31 +100,9 @@ def resolve_name(name: Optional[str]) -> PretrainedParent:
     raise KeyError(f"unknown pretrained parent {name!r}; known: {known}")
 
 
-def cache_dir() -> str:
-    """Folder for downloads and other generated files (``$TORCH_ATOMSETS_CACHE``)."""
-    return os.environ.get("TORCH_ATOMSETS_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "torch_atomsets")
-
-
 def search_dirs(weights_dir: Optional[str] = None) -> List[str]:
     """Model folders in lookup order (see the module docstring)."""
-    dirs = []
-    if weights_dir:
-        dirs.append(weights_dir)
-    if os.environ.get("TORCH_ATOMSETS_WEIGHTS"):
-        dirs.append(os.environ["TORCH_ATOMSETS_WEIGHTS"])
-    if os.environ.get("TORCH_ATOMSETS_HOME"):
-        dirs.append(os.path.join(os.environ["TORCH_ATOMSETS_HOME"], "models"))
-    dirs.append(os.path.join(cache_dir(), "models"))
-    return dirs
-
-
-def sha256sum(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return lookup_dirs(weights_dir, "TORCH_ATOMSETS_WEIGHTS", "models")
 
 
 def verify(path: str, expected: str) -> None:
@@ -329,6 +307,8 @@ def megnet_from_keras(h5_path: str, sidecar_path: Optional[str] = None) -> Tuple
         state[f"{prefix}.recurrent.weight"] = torch.from_numpy(_var(weights, keras_name, "recurrent_kernel").T.copy())
         state[f"{prefix}.recurrent.bias"] = torch.from_numpy(_var(weights, keras_name, "recurrent_bias").copy())
     mlp("head", [f"dense_{head_first + i}" for i in range(3)])
+    state["target_mean"] = model.target_mean.clone()  # no target scaler in the published models
+    state["target_std"] = model.target_std.clone()
     model.load_state_dict(state, strict=True)
     n_keras = sum(int(np.prod(w.shape)) for w in weights.values())
     n_torch = sum(p.numel() for p in model.parameters())
@@ -349,5 +329,5 @@ def load_pretrained(name: Optional[str] = None, weights_dir: Optional[str] = Non
     paths = locate(entry, weights_dir, allow_download)
     model, metadata = megnet_from_keras(paths[entry.weights_file], paths[entry.sidecar_file])
     metadata.update(name=entry.name, description=entry.description, unit=entry.unit,
-                    target=entry.target)
+                    target=entry.target, sha256=entry.files[entry.weights_file])
     return model, metadata

@@ -1,7 +1,35 @@
 """Small shared helpers."""
 from __future__ import annotations
 
-from typing import Optional
+import hashlib
+import os
+from typing import List, Optional
+
+
+def cache_dir() -> str:
+    """Folder for downloads and other generated files (``$TORCH_ATOMSETS_CACHE``, default
+    ``~/.cache/torch_atomsets``)."""
+    return os.environ.get("TORCH_ATOMSETS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "torch_atomsets")
+
+
+def lookup_dirs(explicit: Optional[str], env_var: str, subfolder: str) -> List[str]:
+    """Folders to search, in order: ``explicit`` (a flag), ``$<env_var>``,
+    ``$TORCH_ATOMSETS_HOME/<subfolder>``, then the cache's ``<subfolder>``."""
+    dirs = [explicit] if explicit else []
+    if os.environ.get(env_var):
+        dirs.append(os.environ[env_var])
+    if os.environ.get("TORCH_ATOMSETS_HOME"):
+        dirs.append(os.path.join(os.environ["TORCH_ATOMSETS_HOME"], subfolder))
+    dirs.append(os.path.join(cache_dir(), subfolder))
+    return dirs
+
+
+def sha256sum(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class _NoBar:

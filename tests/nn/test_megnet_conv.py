@@ -1,4 +1,3 @@
-import pytest
 import torch
 
 from torch_atomsets.nn import MEGNetConv, softplus2

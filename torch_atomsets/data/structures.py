@@ -106,9 +106,9 @@ def read_structures(path: Union[str, os.PathLike]) -> List[Tuple[str, Any]]:
                 raise StructureError(f"{path}: not valid JSON ({exc})") from exc
             structures = _structures_from_json(payload, path)
         elif lower.endswith((".cif", ".mcif", ".cif.gz")):
-            from pymatgen.io.cif import CifParser
-
             import warnings
+
+            from pymatgen.io.cif import CifParser
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -7,7 +7,7 @@ from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..nn import GaussianExpansion, MEGNetConv, MEGNetSet2Set, MLP
+from ..nn import MLP, GaussianExpansion, MEGNetConv, MEGNetSet2Set
 
 #: Names of the hierarchical features, per atom and per structure.
 ATOM_LEVELS = ("V0", "V1", "V2", "V3")
@@ -112,7 +112,9 @@ class MEGNet(nn.Module):
         set2set_hidden, set2set_steps: :math:`H` (16) and :math:`T` (2) of both
             readouts (:class:`~torch_atomsets.nn.MEGNetSet2Set`).
         readout_hidden: hidden widths of the head (32, 16).
-        out_dim: outputs per structure (1).
+        out_dim: outputs per structure (1). The prediction is ``head(f) * target_std +
+            target_mean``; both are buffers (1 and 0 unless set with
+            :meth:`set_target_normalisation`) saved with the weights.
         activation: hidden activation everywhere (``"softplus2"``).
     """
 
@@ -155,6 +157,10 @@ class MEGNet(nn.Module):
         self.bond_readout = MEGNetSet2Set(channels, set2set_hidden, set2set_steps)
         self.head = MLP([4 * set2set_hidden + channels, *readout_hidden, out_dim], activation,
                         activate_last=False)
+        # prediction = head(f) * target_std + target_mean: a target normalisation chosen
+        # at training time travels with the weights (the published parents: 1 and 0)
+        self.register_buffer("target_mean", torch.zeros(out_dim))
+        self.register_buffer("target_std", torch.ones(out_dim))
 
     @property
     def num_blocks(self) -> int:
@@ -209,7 +215,13 @@ class MEGNet(nn.Module):
         v_r = self.atom_readout(x, batch, dim_size=num_graphs)
         e_r = self.bond_readout(e, batch[edge_index[1]], dim_size=num_graphs)
         f = torch.cat([v_r, e_r, u], dim=-1)
-        return MEGNetOutput(self.head(f), tuple(atom_features), tuple(state_features), v_r, e_r, f)
+        prediction = self.head(f) * self.target_std + self.target_mean
+        return MEGNetOutput(prediction, tuple(atom_features), tuple(state_features), v_r, e_r, f)
+
+    def set_target_normalisation(self, mean, std) -> None:
+        """Predict ``head(f) * std + mean`` (per output); see :class:`MEGNet`."""
+        self.target_mean.copy_(torch.as_tensor(mean, dtype=self.target_mean.dtype).reshape(-1))
+        self.target_std.copy_(torch.as_tensor(std, dtype=self.target_std.dtype).reshape(-1))
 
     def forward_data(self, data) -> MEGNetOutput:
         """:meth:`forward` on a PyG ``Data``/``Batch`` from
