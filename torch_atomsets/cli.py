@@ -363,8 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     hyper.add_argument("--activation", default=defaults.activation)
     hyper.add_argument("--n-layer", type=int, default=defaults.n_layer, help="hidden layers of MLP models")
     fit = p.add_argument_group("training")
-    fit.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    fit.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    fit.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                     help="default: 16 for regression, 128 for classification")
+    fit.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
+                     help="default: 3e-3 for regression, 1e-3 for classification")
     fit.add_argument("--loss", default=defaults.loss, choices=["mae", "mse", "huber"])
     fit.add_argument("--max-epochs", type=int, default=defaults.max_epochs)
     fit.add_argument("--patience", type=int, default=defaults.patience,
