@@ -112,3 +112,14 @@ def test_ddp_two_processes_match_one_process(tmp_path, phonons48):
     assert ddp[0]["val"] == pytest.approx(single["val"], rel=1e-3)
     assert ddp[0]["test"] == pytest.approx(single["test"], rel=1e-3)
     assert os.listdir(tmp_path / "ddp") .count("best.ckpt") == 1  # written once
+
+
+def test_cli_predicts_with_a_megnet_training_checkpoint(tmp_path, phonons48, capsys):
+    config = MEGNetConfig(model=SMALL, batch_size=16, max_epochs=1, patience=50)
+    train_megnet(phonons48, fixed_split(), config, output_dir=str(tmp_path / "run"), graph_root=str(tmp_path / "g"))
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(phonons48.inputs[3]))
+    from torch_atomsets.cli import main
+
+    assert main(["predict", str(path), "--model", str(tmp_path / "run" / "best.ckpt")]) == 0
+    assert "cm^-1" in capsys.readouterr().out

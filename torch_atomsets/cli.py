@@ -8,19 +8,22 @@ import os
 import sys
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from . import __version__
 
 
 def _add_parent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
-                        help="parent: a registry name (default mp-2019.4.1, alias Eform_MP_2019; "
-                             "see `atomsets models`) or a path to a .hdf5 / saved MEGNet file")
+                        help="a parent: registry name (default mp-2019.4.1, alias Eform_MP_2019), a name "
+                             "registered by `atomsets pretrain --name`, or a path (.hdf5, parent.pt, .ckpt); "
+                             "for predict also a child checkpoint (best.ckpt from `atomsets train`)")
     parser.add_argument("--weights-dir", default=None,
                         help="folder holding megnet/<version>/formation_energy.hdf5 (default: "
                              "$TORCH_ATOMSETS_WEIGHTS, $TORCH_ATOMSETS_HOME/models, then the "
                              "download cache)")
     parser.add_argument("--offline", action="store_true", help="never download weights")
-    parser.add_argument("--batch-size", type=int, default=128, help="structures per batch (128)")
+    parser.add_argument("--batch-size", type=int, default=256, help="structures per batch at most (256)")
 
 
 def _read_inputs(paths: Sequence[str]) -> Tuple[List[str], list, List[str]]:
@@ -37,22 +40,6 @@ def _read_inputs(paths: Sequence[str]) -> Tuple[List[str], list, List[str]]:
         except StructureError as exc:
             errors.append(str(exc))
     return labels, structures, errors
-
-
-def _convertible(parent, labels, structures, errors):
-    """Keep the structures whose graph builds; report the others by name."""
-    from .data.errors import StructureError
-
-    keep_labels, keep = [], []
-    for label, structure in zip(labels, structures):
-        try:
-            parent.converter.arrays(structure, label)
-        except StructureError as exc:
-            errors.append(str(exc))
-            continue
-        keep_labels.append(label)
-        keep.append(structure)
-    return keep_labels, keep
 
 
 def _refuse_overwrite(path: str, force: bool) -> None:
@@ -85,7 +72,16 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _is_child_checkpoint(model: Optional[str]) -> bool:
-    return bool(model) and model.endswith(".ckpt")
+    """A checkpoint of a trained child (a MEGNet training checkpoint is a parent)."""
+    if not model or not model.endswith(".ckpt") or not os.path.isfile(model):
+        return False
+    import torch
+
+    try:
+        payload = torch.load(model, map_location="cpu", weights_only=False)
+    except Exception:  # unreadable: let the loader report it with its own message
+        return True
+    return "model_kind" in (payload.get("hyper_parameters") or {})
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -95,11 +91,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     labels, structures, errors = _read_inputs(args.files)
     parent = load_parent(args.model, args.weights_dir, allow_download=not args.offline)
-    labels, structures = _convertible(parent, labels, structures, errors)
-    values = parent.predict(structures, names=labels, batch_size=args.batch_size) if structures else []
+    failures: list = []
+    values = parent.predict(structures, names=labels, batch_size=args.batch_size, failures=failures)
+    errors += [message for _, message in failures]
     unit = parent.unit or "model units"
     rows = [(label, s.composition.reduced_formula, len(s), float(v))
-            for label, s, v in zip(labels, structures, values)]
+            for label, s, v in zip(labels, structures, values) if np.isfinite(v)]
     _print_predictions(args, rows, parent.metadata.get("target", "prediction"), unit, "n_sites")
     _report(errors)
     return 1 if errors else 0
@@ -182,12 +179,13 @@ def cmd_featurize(args: argparse.Namespace) -> int:
     _refuse_overwrite(output, args.force)
     labels, structures, errors = _read_inputs(args.files)
     parent = load_parent(args.model, args.weights_dir, allow_download=not args.offline)
-    labels, structures = _convertible(parent, labels, structures, errors)
-    if not structures:
+    failures: list = []
+    features = parent.featurize(structures, levels, names=labels, batch_size=args.batch_size, failures=failures)
+    errors += [message for _, message in failures]
+    if not len(features):
         _report(errors)
         print("error: no structure could be featurised; nothing written", file=sys.stderr)
         return 1
-    features = parent.featurize(structures, levels, names=labels, batch_size=args.batch_size)
     features.save(output, overwrite=args.force)
     shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in features.arrays.items())
     print(f"wrote {output}: {len(features)} structures; {shapes}")
@@ -221,8 +219,6 @@ def _load_config_file(path: Optional[str]) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .data.splits import make_splits
     from .training import ChildConfig, train_child
 

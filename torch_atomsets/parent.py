@@ -197,30 +197,40 @@ class Parent:
 
     def predict(self, structures: Iterable[StructureLike], names: Optional[Sequence[str]] = None,
                 batch_size: int = 256, progress: Optional[bool] = None,
-                max_bonds: int = DEFAULT_MAX_BONDS) -> np.ndarray:
+                max_bonds: int = DEFAULT_MAX_BONDS, failures: Optional[list] = None) -> np.ndarray:
         """Predictions for each structure, ``(n,)`` (or ``(n, out_dim)``), in the parent's
-        unit (``parent.unit``; eV/atom for the published parents)."""
-        chunks = [out.prediction.cpu().numpy() for _, _, out in
-                  self.iter_outputs(list(structures), names, batch_size, progress, max_bonds)]
-        values = np.concatenate(chunks) if chunks else np.zeros((0, self.model.config["out_dim"]), np.float32)
-        return values[:, 0] if values.shape[1] == 1 else values
+        unit (``parent.unit``; eV/atom for the published parents).
+
+        A structure the parent cannot take raises an error naming it; with a ``failures``
+        list it gets NaN instead and ``(position, message)`` is appended to the list.
+        """
+        structures = list(structures)
+        out_dim = self.model.config["out_dim"]
+        values = np.full((len(structures), out_dim), np.nan, dtype=np.float32)
+        for positions, _, out in self.iter_outputs(structures, names, batch_size, progress, max_bonds, failures):
+            values[positions] = out.prediction.cpu().numpy()
+        return values[:, 0] if out_dim == 1 else values
 
     def featurize(self, structures: Iterable[StructureLike], levels: Optional[Sequence[str]] = None,
                   names: Optional[Sequence[str]] = None, batch_size: int = 256,
-                  progress: Optional[bool] = None, max_bonds: int = DEFAULT_MAX_BONDS) -> Features:
+                  progress: Optional[bool] = None, max_bonds: int = DEFAULT_MAX_BONDS,
+                  failures: Optional[list] = None) -> Features:
         """The hierarchical features of each structure (see :class:`Features`).
 
         ``levels`` picks among ``V0``..``V3`` (per atom), ``u1``..``u3``, ``f``,
         ``v_r`` (per structure); default: all the model has. The prediction is always
-        included.
+        included. With a ``failures`` list, structures the parent cannot take are left
+        out (and listed there) instead of raising.
         """
         structures = list(structures)
         levels = check_levels(self.levels if levels is None else levels, self.model.num_blocks)
         labels = _labels(structures, names)
         parts: Dict[str, List[np.ndarray]] = {level: [] for level in levels}
         parts["prediction"] = []
-        z_parts, ptr_parts = [], [np.zeros(1, dtype=np.int64)]
-        for _, graphs, output in self.iter_outputs(structures, labels, batch_size, progress, max_bonds):
+        z_parts, ptr_parts, kept = [], [np.zeros(1, dtype=np.int64)], []
+        for positions, graphs, output in self.iter_outputs(structures, labels, batch_size, progress, max_bonds,
+                                                           failures):
+            kept.extend(positions.tolist())
             for level in parts:
                 parts[level].append(output.level(level).cpu().numpy())
             z_parts.append(graphs.z.numpy())
@@ -228,7 +238,7 @@ class Parent:
         arrays = {k: np.concatenate(v) if v else np.zeros((0,), np.float32) for k, v in parts.items()}
         if "prediction" in arrays and arrays["prediction"].ndim == 2 and arrays["prediction"].shape[1] == 1:
             arrays["prediction"] = arrays["prediction"][:, 0]
-        return Features(labels, np.concatenate(ptr_parts),
+        return Features([labels[i] for i in kept], np.concatenate(ptr_parts),
                         np.concatenate(z_parts) if z_parts else np.zeros(0, np.int64), arrays)
 
 
