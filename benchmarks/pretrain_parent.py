@@ -15,7 +15,8 @@ trained parent is registered as ``--name`` (default ``mp-e-form-approx``).
 
 Stage 2 trains AtomSets-V1 on matbench_phonons and matbench_dielectric (paper
 protocol, ``--seeds``) with V1 features from the new parent and from the published
-2019 parent, and tabulates both. Results: benchmarks/results/pretrain_parent.json and
+2019 parent, and tabulates both (published-parent runs that ``table2.py`` already
+made with the same seed are reused, not retrained). Results: benchmarks/results/pretrain_parent.json and
 .md; the parent itself stays in the run folder (never in the repository).
 """
 import argparse
@@ -37,6 +38,19 @@ def parse_ints(text):
         low, _, high = part.partition("-")
         out += list(range(int(low), int(high or low) + 1))
     return out
+
+
+def table2_run(task, seed):
+    """The published-parent child of ``benchmarks/table2.py`` (paper protocol, same seed),
+    if that table already has it: the same run, so it is not trained twice."""
+    path = os.path.join(RESULTS, "table2", "runs", "paper", task, "AtomSets-V1", f"paper-seed-{seed}.json")
+    if not os.path.exists(path):
+        return None
+    run = json.load(open(path))
+    if run.get("max_epochs_reached"):
+        return None
+    return {"seed": seed, "test": run["test"], "val": run["val"], "epochs": run["epochs"],
+            "parent_key": "mp-2019.4.1", "from": os.path.relpath(path, RESULTS)}
 
 
 def main():
@@ -97,6 +111,11 @@ def main():
             done = {r["seed"]: r for r in children.get(key, [])}
             for seed, split in zip(parse_ints(args.seeds), make_splits(data, "paper", parse_ints(args.seeds))):
                 if seed in done:
+                    continue
+                reused = table2_run(task, seed) if parent_name == "mp-2019.4.1" else None
+                if reused is not None:  # the same code and seed as this run: reproduced bitwise
+                    done[seed] = reused
+                    children[key] = sorted(done.values(), key=lambda r: r["seed"])
                     continue
                 result = train_child(data, split, ChildConfig(model="AtomSets-V1"), seed=seed, parent=parent)
                 done[seed] = {"seed": seed, "test": result["test"], "val": result["val"], "epochs": result["epochs"],

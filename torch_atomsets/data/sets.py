@@ -49,6 +49,9 @@ class SetBatch(NamedTuple):
     ids: Tensor
     num_sets: int
 
+    def to(self, device) -> "SetBatch":
+        return SetBatch(*(t.to(device, non_blocking=True) if isinstance(t, Tensor) else t for t in self))
+
 
 def gather_sets(ptr: Tensor, ids: Tensor):
     """Row indices and set index of the sets ``ids`` in a concatenated store."""
