@@ -96,8 +96,11 @@ def main():
         summary["parent"].update(unit="eV/atom", dataset=data.name, fidelity=data.fidelity,
                                  wall_seconds=time.time() - start, max_time=args.max_time, max_epochs=args.max_epochs,
                                  accelerator=args.accelerator, history=result.get("history"))
+        if summary["parent"].get("resumed_from"):  # no machine paths in a committed results file
+            summary["parent"]["resumed_from"] = os.path.basename(summary["parent"]["resumed_from"])
         if result.get("parent"):
-            summary["parent"]["registered"] = register_parent(result["parent"], args.name, overwrite=True)
+            register_parent(result["parent"], args.name, overwrite=True)
+            summary["parent"]["registered"] = args.name
         print(f"parent: test MAE {result['test'] * 1000:.0f} meV/atom after {result['epochs']} epochs "
               f"(best {result['best_epoch']}), {result['seconds_per_epoch']:.0f} s/epoch")
         write_results("pretrain_parent.json", summary)
