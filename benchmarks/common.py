@@ -57,8 +57,19 @@ def machine():
                                             capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
-    info["command"] = " ".join([os.path.basename(sys.executable)] + sys.argv)
+    info["command"] = " ".join([os.path.basename(sys.executable)] + [portable_arg(a) for a in sys.argv])
     return info
+
+
+def portable_arg(arg):
+    """A command-line argument fit for a committed results file: absolute paths become
+    relative to the repository, or ``<path>/name`` outside it (no machine paths)."""
+    flag, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if not os.path.isabs(value):
+        return arg
+    rel = os.path.relpath(value, ROOT)
+    value = rel if not rel.startswith("..") else os.path.join("<path>", os.path.basename(value.rstrip(os.sep)))
+    return f"{flag}{eq}{value}"
 
 
 def write_results(name, payload):

@@ -1,0 +1,23 @@
+"""The benchmark helpers keep machine paths out of committed results files."""
+import importlib.util
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _common():
+    spec = importlib.util.spec_from_file_location("bench_common", os.path.join(ROOT, "benchmarks", "common.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_portable_arg_drops_machine_paths():
+    common = _common()
+    assert common.portable_arg("/somewhere/runs/pretrain") == os.path.join("<path>", "pretrain")
+    assert common.portable_arg("--output=/somewhere/runs/out/") == "--output=" + os.path.join("<path>", "out")
+    inside = os.path.join(common.ROOT, "benchmarks", "results")
+    assert common.portable_arg(inside) == os.path.join("benchmarks", "results")
+    assert common.portable_arg("--seeds") == "--seeds"
+    assert common.portable_arg("0-2") == "0-2"
+    assert common.portable_arg("relative/path") == "relative/path"
