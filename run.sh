@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Main job. Installs what is missing, then:
-#   ./run.sh                 runs the parent benchmark (accuracy vs Keras + featurisation speed)
+#   ./run.sh                 the parent benchmark: exactness (Li2O) and featurisation speed;
+#                            results in runs/ (untracked); --save writes benchmarks/results/
 #   ./run.sh ARGS...         runs `atomsets ARGS...`, e.g. ./run.sh predict my.cif
+# Paths given in ARGS are relative to where you are, not to the repository.
 set -euo pipefail
-cd "$(dirname "$0")"
-source scripts/ensure_env.sh test
-if [ "$#" -eq 0 ]; then
-    exec python benchmarks/featurize_speed.py
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$ROOT/scripts/ensure_env.sh" test
+if [ "$#" -eq 0 ] || [ "$1" = "--save" ]; then
+    exec python "$ROOT/benchmarks/speed/featurize.py" "$@"
 fi
 exec atomsets "$@"

@@ -14,15 +14,23 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.torch_atomsets-$(cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$EXTRAS"
 if [ ! -f "$stamp" ]; then
-    echo "[setup] installing $TORCH_SPEC and torch_atomsets[$EXTRAS] into $VENV" >&2
+    echo "[setup] installing $TORCH_SPEC and torch_atomsets[$EXTRAS] into $VENV (a few minutes the first time)" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip >&2
     "$VENV/bin/python" -m pip install -q "$TORCH_SPEC" >&2
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]" >&2
+    # the constraint keeps any dependency from replacing the pinned CPU build of torch
+    echo "$TORCH_SPEC" > "$VENV/.torch-constraint.txt"
+    "$VENV/bin/python" -m pip install -q -c "$VENV/.torch-constraint.txt" -e "$ROOT[$EXTRAS]" >&2
     rm -f "$VENV"/.torch_atomsets-*
     touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
-# Data and weights: ../shared beside the checkout unless the caller says otherwise.
+# Data and weights: ../shared beside the checkout unless the caller says otherwise. The
+# folder is also written into the environment's settings, so `atomsets` run from the
+# environment (without this script) finds it too.
 if [ -z "${TORCH_ATOMSETS_HOME:-}" ] && [ -d "$ROOT/../shared" ]; then
     export TORCH_ATOMSETS_HOME="$(cd "$ROOT/../shared" && pwd)"
+fi
+if [ -n "${TORCH_ATOMSETS_HOME:-}" ]; then
+    mkdir -p "$VENV/etc"
+    printf '{"home": "%s"}\n' "$TORCH_ATOMSETS_HOME" > "$VENV/etc/torch_atomsets.json"
 fi

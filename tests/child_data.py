@@ -1,7 +1,7 @@
 """Synthetic composition datasets for the child-training tests (no shared data needed)."""
 import numpy as np
 
-from torch_atomsets.data.matbench import MaterialsData
+from torch_atomsets.data.datasets import MaterialsData
 
 ELEMENTS = ["Li", "Na", "K", "Mg", "Ca", "Al", "Si", "Ti", "Fe", "Ni", "Cu", "Zn", "O", "S", "F", "Cl"]
 # a made-up "property" per element

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(__file__).resolve().parent / "data"
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 
 
 def shared_dir() -> pathlib.Path:

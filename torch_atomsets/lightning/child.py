@@ -1,269 +1,137 @@
-"""LightningModule and LightningDataModule for AtomSets children."""
+"""The LightningModule of an AtomSets child (any model of the registry but MEGNet)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union
 
-import numpy as np
-import pytorch_lightning as pl
 import torch
-import torchmetrics
-from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch import Tensor
 
-from ..data.sets import SetBatch, build_store
-from ..data.splits import Split
-from ..models.atomsets import build_child
-
-LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.SmoothL1Loss}
+from ..errors import ConfigError
+from ..hub.checkpoints import CHILD, mark_checkpoint
+from ..models.hyperparameters import DEFAULTS, ChildHyperparameters
+from ..models.registry import build_child, model_spec
+from .base import CLASSIFICATION, REGRESSION, AtomSetsModule
 
 
-class ChildModule(pl.LightningModule):
-    """Trains an :class:`~torch_atomsets.models.AtomSets` or
-    :class:`~torch_atomsets.models.FeatureMLP` child.
+class ChildModule(AtomSetsModule):
+    """Trains an AtomSets child: a model of :mod:`torch_atomsets.models.registry` on the
+    feature sets of a :class:`~torch_atomsets.lightning.ChildDataModule`.
 
-    Regression targets are standardised with the training set's mean and standard
-    deviation, which are stored with the module (so a checkpoint predicts in the
-    target's unit); the validation and test metric is the MAE in that unit. Binary
-    classification trains on logits with a cross-entropy loss; the metric is ROC-AUC;
-    :meth:`predict_batch` returns probabilities, ``sigmoid(a * logit + b)`` with ``a, b``
-    from :meth:`fit_calibration` (Platt scaling on the validation set; 1 and 0 until
-    then). Selecting the checkpoint by ROC-AUC, as the paper does, says nothing about
-    how well the probabilities are scaled (AUC only ranks), hence the calibration; it is
-    monotone, so it leaves the AUC unchanged.
+    The network is built from the data module's facts in :meth:`setup` (its input width,
+    the task type, the training targets' mean and standard deviation, the parent), or from
+    those facts passed in; they are saved with the hyperparameters, so
+    ``ChildModule.load_from_checkpoint(path)`` rebuilds the trained child with no other
+    argument. Regression trains on standardised targets and predicts in the target's unit;
+    classification trains on logits and predicts probabilities ``sigmoid(a * logit + b)``,
+    with ``(a, b)`` fitted on the validation part by
+    :class:`~torch_atomsets.lightning.ProbabilityCalibration` (``(1, 0)`` until then).
 
     Args:
-        model_kind: ``"atomsets"`` or ``"mlp"``.
-        model_config: keyword arguments of the model.
-        task_type: ``"regression"`` or ``"classification"``.
-        loss: regression loss, ``"mae"`` (default), ``"mse"`` or ``"huber"``.
-        learning_rate: Adam's learning rate (1e-3).
-        weight_decay: Adam's weight decay (0).
-        target_mean, target_std: standardisation of regression targets.
-        info: free-form metadata kept in the checkpoint (model name, feature level,
-            parent, dataset, unit), used by ``atomsets predict``.
+        model: a model name (``AtomSets-V0``, ``AtomSets-V1+f``, ``MLP-f``, ...).
+        n_layer_before_readout, n_layer_after_readout, n_neurons, readout, activation,
+            embedding_dim, n_layer, set2set_steps: the architecture, see
+            :class:`~torch_atomsets.models.hyperparameters.ChildHyperparameters`.
+        loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience: see
+            :class:`~torch_atomsets.lightning.base.AtomSetsModule`.
+        task_type, in_channels, target_mean, target_std: facts of the data (``None``: from
+            the data module, training part only).
+        parent: the parent's name or path, ``parent_key`` the key of its weights (the
+            features a trained child expects); ``None`` for the model ``AtomSets``.
+        seen_elements: atomic numbers present in the training data (a trained embedding
+            knows nothing of the others).
+        info: free-form metadata kept in the checkpoint (dataset, unit, target).
     """
 
-    def __init__(self, model_kind: str, model_config: Dict[str, Any], task_type: str = "regression",
-                 loss: str = "mae", learning_rate: float = 1e-3, weight_decay: float = 0.0,
-                 target_mean: float = 0.0, target_std: float = 1.0, info: Optional[Dict[str, Any]] = None):
-        super().__init__()
-        if task_type not in ("regression", "classification"):
-            raise ValueError(f"task_type must be regression or classification, got {task_type!r}")
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-        self.save_hyperparameters()
-        self.model = build_child(model_kind, **model_config)
-        self.is_classification = task_type == "classification"
-        self.loss_fn = nn.BCEWithLogitsLoss() if self.is_classification else LOSSES[loss]()
-        self.register_buffer("target_mean", torch.tensor(float(target_mean)))
-        self.register_buffer("target_std", torch.tensor(float(target_std) if target_std > 0 else 1.0))
+    def __init__(self, model: str = "AtomSets-V0",
+                 n_layer_before_readout: int = DEFAULTS.n_layer_before_readout,
+                 n_layer_after_readout: int = DEFAULTS.n_layer_after_readout,
+                 n_neurons: int = DEFAULTS.n_neurons, readout: str = DEFAULTS.readout,
+                 activation: str = DEFAULTS.activation, embedding_dim: int = DEFAULTS.embedding_dim,
+                 n_layer: int = DEFAULTS.n_layer, set2set_steps: int = DEFAULTS.set2set_steps,
+                 loss: Union[str, Callable] = "mae", optimizer: str = "adam", learning_rate: Optional[float] = None,
+                 weight_decay: float = 0.0, scheduler: str = "none", scheduler_patience: int = 20,
+                 task_type: Optional[str] = None, in_channels: Optional[int] = None,
+                 target_mean: Optional[float] = None, target_std: Optional[float] = None,
+                 parent: Optional[str] = None, parent_key: Optional[str] = None,
+                 seen_elements: Optional[List[int]] = None, info: Optional[Dict[str, Any]] = None):
+        super().__init__(loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience)
+        self.spec = model_spec(model)
+        if not self.spec.is_child:
+            raise ConfigError(f"{model} is not a child model; train it with MEGNetModule")
+        if task_type not in (None, REGRESSION, CLASSIFICATION):
+            raise ConfigError(f"task_type must be regression or classification, got {task_type!r}")
+        self.architecture = ChildHyperparameters(n_layer_before_readout, n_layer_after_readout, n_neurons, readout,
+                                                 activation, embedding_dim, n_layer, set2set_steps)
+        self.save_hyperparameters(ignore=["loss"] if callable(loss) else None)
+        self.network: Optional[torch.nn.Module] = None
+        self.register_buffer("target_mean", torch.tensor(0.0))
+        self.register_buffer("target_std", torch.tensor(1.0))
         self.register_buffer("calibration", torch.tensor([1.0, 0.0]))
-        metric = torchmetrics.classification.BinaryAUROC if self.is_classification else torchmetrics.MeanAbsoluteError
-        self.val_metric = metric()
-        self.test_metric = metric()
+        if task_type is not None:
+            self.build_metrics(task_type)
 
-    # -- the quantity early stopping and checkpoints watch ---------------------------------
+    # -- built from the data's facts ----------------------------------------------------
     @property
-    def monitor(self) -> str:
-        return "val_auc" if self.is_classification else "val_mae"
+    def level(self) -> str:
+        return self.spec.level
 
-    @property
-    def monitor_mode(self) -> str:
-        return "max" if self.is_classification else "min"
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is None or not hasattr(datamodule, "facts"):
+            return
+        facts = datamodule.facts()
+        if datamodule.level != self.level:
+            raise ConfigError(f"the data module holds level {datamodule.level}, the model {self.hparams.model} "
+                              f"reads {self.level}")
+        for key, value in facts.items():
+            if self.hparams.get(key) is None:
+                self.hparams[key] = value
 
-    def forward(self, batch: SetBatch) -> Tensor:
-        """Raw model output ``(B,)``: standardised value, or logit."""
+    def configure_model(self) -> None:
+        """Build the network once the facts are known (called by Lightning after
+        :meth:`setup`, and by ``load_from_checkpoint``)."""
+        if self.network is not None:
+            return
+        hp = self.hparams
+        if hp.task_type is None or (hp.in_channels is None and self.level != "Z"):
+            raise ConfigError("ChildModule needs the data's facts (task_type, in_channels): train it with a "
+                              "ChildDataModule, or pass them")
+        self.network = build_child(self.spec, hp.in_channels, self.architecture)
+        self.build_metrics(hp.task_type)
+        if hp.target_mean is not None:
+            self.target_mean.fill_(float(hp.target_mean))
+        if hp.target_std is not None and hp.target_std > 0:
+            self.target_std.fill_(float(hp.target_std))
+
+    def on_save_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
+        mark_checkpoint(checkpoint, CHILD)
+
+    # -- the maths ----------------------------------------------------------------------
+    def forward(self, batch) -> Tensor:
+        """Raw output ``(B,)``: standardised value, or logit."""
         if batch.index is None:
-            out = self.model(batch.x)
+            out = self.network(batch.x)
         else:
-            out = self.model(batch.x, batch.index, batch.weight, batch.num_sets)
+            out = self.network(batch.x, batch.index, batch.weight, batch.num_sets)
         return out.squeeze(-1)
 
-    def to_output(self, raw: Tensor) -> Tensor:
-        """Standardised value -> target unit; logit -> probability."""
+    def output(self, raw: Tensor) -> Tensor:
+        """Standardised value -> target unit; logit -> calibrated probability; float32."""
+        raw = raw.float()
         if self.is_classification:
             return torch.sigmoid(raw * self.calibration[0] + self.calibration[1])
         return raw * self.target_std + self.target_mean
 
-    @torch.no_grad()
-    def fit_calibration(self, logits: Tensor, labels: Tensor) -> Tensor:
-        """Platt scaling: fit ``a, b`` of ``sigmoid(a * logit + b)`` to held-out labels by
-        maximum likelihood; keeps ``(1, 0)`` if the fit is not increasing or not finite."""
-        logits, labels = logits.detach().double().reshape(-1), labels.detach().double().reshape(-1)
-        if labels.numel() < 2 or labels.min() == labels.max():
-            return self.calibration
-        params = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
-        optimiser = torch.optim.LBFGS([params], lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
+    def scaled_target(self, y: Tensor) -> Tensor:
+        return (y - self.target_mean) / self.target_std
 
-        def closure():
-            optimiser.zero_grad()
-            loss = nn.functional.binary_cross_entropy_with_logits(logits * params[0] + params[1], labels)
-            loss.backward()
-            return loss
-
-        with torch.enable_grad():
-            optimiser.step(closure)
-        if torch.isfinite(params).all() and params[0] > 0:
-            self.calibration.copy_(params.detach().to(self.calibration))
-        return self.calibration
-
-    def predict_batch(self, batch: SetBatch) -> Tensor:
-        return self.to_output(self(batch))
-
-    def _loss(self, raw: Tensor, y: Tensor) -> Tensor:
+    def selection_output(self, raw: Tensor) -> Tensor:
+        """Uncalibrated for classification: which epoch is best must not depend on the
+        calibration fitted along the way (AUC ignores it but for float32 ties)."""
         if self.is_classification:
-            return self.loss_fn(raw, y)
-        return self.loss_fn(raw, (y - self.target_mean) / self.target_std)
+            return torch.sigmoid(raw.float())
+        return self.output(raw)
 
-    def training_step(self, batch: SetBatch, batch_idx: int) -> Tensor:
-        loss = self._loss(self(batch), batch.y)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_sets)
-        return loss
-
-    def _evaluate(self, batch: SetBatch, metric: torchmetrics.Metric, name: str) -> None:
-        raw = self(batch)
-        output = self.to_output(raw)
-        metric.update(output, batch.y.long() if self.is_classification else batch.y)
-        self.log(name, metric, on_step=False, on_epoch=True, batch_size=batch.num_sets)
-        self.log(name.split("_")[0] + "_loss", self._loss(raw, batch.y), on_step=False, on_epoch=True,
-                 batch_size=batch.num_sets, sync_dist=True)
-
-    def validation_step(self, batch: SetBatch, batch_idx: int) -> None:
-        self._evaluate(batch, self.val_metric, self.monitor)
-
-    def test_step(self, batch: SetBatch, batch_idx: int) -> None:
-        self._evaluate(batch, self.test_metric, "test_auc" if self.is_classification else "test_mae")
-
-    def predict_step(self, batch: SetBatch, batch_idx: int, dataloader_idx: int = 0):
-        return batch.ids, self.predict_batch(batch)
-
-    def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate,
-                                weight_decay=self.hparams.weight_decay)
-
-
-class _Positions(Dataset):
-    """Sample positions; a list of them is gathered into one batch at once
-    (``__getitems__``), so a batch costs one vectorised gather, not one call per sample."""
-
-    def __init__(self, store, positions: np.ndarray):
-        self.store = store
-        self.positions = np.asarray(positions, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def __getitem__(self, i: int) -> SetBatch:
-        return self.store.batch([int(self.positions[i])])
-
-    def __getitems__(self, indices: List[int]) -> SetBatch:
-        return self.store.batch(torch.from_numpy(self.positions[indices]))
-
-
-def _keep_batch(batch):
-    return batch
-
-
-class SplitDataModule(pl.LightningDataModule):
-    """Loaders of the train / val / test parts; subclasses build them in ``_loader``.
-    Prediction runs on the test part."""
-
-    shuffle = True
-
-    def _loader(self, part: str, shuffle: bool):
-        raise NotImplementedError
-
-    def train_dataloader(self):
-        return self._loader("train", self.shuffle)
-
-    def val_dataloader(self):
-        return self._loader("val", False)
-
-    def test_dataloader(self):
-        return self._loader("test", False)
-
-    def predict_dataloader(self):
-        return self._loader("test", False)
-
-    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
-        # A SetBatch is a flat tuple of tensors: moving it directly skips Lightning's
-        # generic collection walk, a sizeable share of a small child's step time.
-        if isinstance(batch, SetBatch):
-            return batch.to(device)
-        return super().transfer_batch_to_device(batch, device, dataloader_idx)
-
-
-class ChildDataModule(SplitDataModule):
-    """Feature sets of one dataset at one level, split into train / val / test.
-
-    ``prepare_data`` (run once, on the main process) computes and caches parent features
-    if the level needs them; ``setup`` builds the store on every process. Samples the
-    parent could not featurise are left out of all three parts.
-
-    Args:
-        data: a :class:`~torch_atomsets.data.matbench.MaterialsData`.
-        level: feature level (``Z``, ``V0``..``V3``, ``u1``..``u3``, ``f``, ``v_r``,
-            ``V0-stats``).
-        split: positions of train / val / test samples.
-        parent: a :class:`~torch_atomsets.parent.Parent`, or a name/path for
-            :func:`~torch_atomsets.load_parent` (not needed for ``Z``).
-        weights_dir: where to find a named parent.
-        batch_size: samples per batch (128).
-        num_workers, pin_memory: as for ``torch.utils.data.DataLoader``.
-    """
-
-    def __init__(self, data, level: str, split: Split, parent=None, weights_dir: Optional[str] = None,
-                 batch_size: int = 128, num_workers: int = 0, pin_memory: bool = False,
-                 progress: Optional[bool] = None):
-        super().__init__()
-        self.data = data
-        self.level = level
-        self.split = split
-        self._parent = parent
-        self.weights_dir = weights_dir
-        self.batch_size = batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.progress = progress
-        self.store = None
-
-    @property
-    def parent(self):
-        if self._parent is None or isinstance(self._parent, str):
-            if self.level == "Z":
-                return None
-            from ..parent import load_parent
-
-            self._parent = load_parent(self._parent, self.weights_dir)
-        return self._parent
-
-    def prepare_data(self) -> None:
-        from ..data.feature_cache import FeatureCache
-        from ..data.sets import PARENT_LEVELS
-
-        if self.level in PARENT_LEVELS:
-            FeatureCache(self.parent).load(self.data, progress=self.progress)
-
-    def setup(self, stage: Optional[str] = None) -> None:
-        if self.store is None:
-            self.store = build_store(self.data, self.level, self.parent, progress=self.progress)
-            valid = self.store.valid.numpy()
-            self.positions = {name: part[valid[part]] for name, part in
-                              (("train", self.split.train), ("val", self.split.val), ("test", self.split.test))}
-
-    @property
-    def in_channels(self) -> Optional[int]:
-        self.setup()
-        return self.store.in_channels
-
-    def _loader(self, part: str, shuffle: bool) -> DataLoader:
-        return DataLoader(_Positions(self.store, self.positions[part]), batch_size=self.batch_size,
-                          shuffle=shuffle, collate_fn=_keep_batch, num_workers=self.num_workers,
-                          pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0)
-
-
-    def target_statistics(self) -> tuple:
-        """Mean and standard deviation of the training targets."""
-        self.setup()
-        y = self.store.y[torch.from_numpy(self.positions["train"])]
-        return float(y.mean()), float(y.std()) if len(y) > 1 else 1.0
+    def predict_batch(self, batch) -> Tensor:
+        """Predictions (target unit, or probabilities) of one batch, float32."""
+        return self.output(self(batch))

@@ -1,5 +1,8 @@
-"""Models: the MEGNet parent / baseline and the AtomSets children."""
-from .atomsets import AtomSets, FeatureMLP, build_child
-from .megnet import ATOM_LEVELS, STRUCTURE_LEVELS, MEGNet, MEGNetOutput
+"""Models: the MEGNet parent / baseline, the AtomSets children and the model-name registry."""
+from .atomsets import AtomSets, FeatureMLP, count_parameters
+from .hyperparameters import ChildHyperparameters
+from .megnet import MEGNet, MEGNetOutput
+from .registry import MODELS, ModelSpec, build_child, model_spec
 
-__all__ = ["ATOM_LEVELS", "AtomSets", "FeatureMLP", "MEGNet", "MEGNetOutput", "STRUCTURE_LEVELS", "build_child"]
+__all__ = ["AtomSets", "ChildHyperparameters", "FeatureMLP", "MEGNet", "MEGNetOutput", "MODELS", "ModelSpec",
+           "build_child", "count_parameters", "model_spec"]

@@ -1,13 +1,12 @@
 """AtomSets children: a set model and a plain MLP (Table 1 and Table S2 of the paper)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Optional
 
 from torch import Tensor, nn
 
 from ..nn import MLP, WeightedMeanAggregation, WeightedSet2Set
-
-READOUTS = ("mean", "set2set")
+from .hyperparameters import DEFAULTS, READOUTS
 
 
 class AtomSets(nn.Module):
@@ -28,36 +27,31 @@ class AtomSets(nn.Module):
             model "AtomSets": rows are atomic numbers and a trainable embedding makes the
             features.
         num_embeddings: rows of that embedding (max Z + 1; 104).
-        embedding_dim: its width (32, as the reference implementation).
-        n_layer_before_readout: dense layers in :math:`\phi` (Table S2: 1, 2, 3).
-        n_layer_after_readout: hidden dense layers in :math:`\rho` before the output
-            layer (Table S2: 2, 3).
-        n_neurons: width of every hidden layer (Table S2: 16, 32, 64, 128).
-        readout: ``"mean"`` or ``"set2set"``.
-        activation: ``"relu"`` or ``"softplus"`` (Table S2), or any name
-            :func:`~torch_atomsets.nn.resolve_activation` knows.
-        set2set_steps: :math:`T` of the Set2Set readout (3, as the paper).
+        embedding_dim, n_layer_before_readout, n_layer_after_readout, n_neurons, readout,
+            activation, set2set_steps: see
+            :class:`~torch_atomsets.models.hyperparameters.ChildHyperparameters`
+            (defaults there).
         out_dim: outputs per set (1). The output is raw: a value for regression, a logit
-            for classification (see :class:`~torch_atomsets.lightning.ChildModule`).
+            for classification.
 
     Shapes:
         ``forward(x, index, weight=None, num_sets=None)``: ``x`` ``(N, F)`` float or
         ``(N,)`` long (atomic numbers, embedding model), ``index`` ``(N,)`` set of each
-        row, ``weight`` ``(N,)``; output ``(B, out_dim)``.
+        row, ``weight`` ``(N,)``; output ``(B, out_dim)``. Pass ``num_sets`` (B) wherever
+        it is known: without it, it is read from ``index`` (a device-to-host sync).
     """
 
     def __init__(self, in_channels: Optional[int] = None, num_embeddings: int = 104,
-                 embedding_dim: int = 32, n_layer_before_readout: int = 2,
-                 n_layer_after_readout: int = 2, n_neurons: int = 64, readout: str = "mean",
-                 activation: str = "relu", set2set_steps: int = 3, out_dim: int = 1):
+                 embedding_dim: int = DEFAULTS.embedding_dim,
+                 n_layer_before_readout: int = DEFAULTS.n_layer_before_readout,
+                 n_layer_after_readout: int = DEFAULTS.n_layer_after_readout,
+                 n_neurons: int = DEFAULTS.n_neurons, readout: str = DEFAULTS.readout,
+                 activation: str = DEFAULTS.activation, set2set_steps: int = DEFAULTS.set2set_steps,
+                 out_dim: int = 1):
         super().__init__()
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-        self.config: Dict[str, Any] = dict(
-            in_channels=in_channels, num_embeddings=num_embeddings, embedding_dim=embedding_dim,
-            n_layer_before_readout=n_layer_before_readout, n_layer_after_readout=n_layer_after_readout,
-            n_neurons=n_neurons, readout=readout, activation=activation, set2set_steps=set2set_steps,
-            out_dim=out_dim)
+        self.in_channels = in_channels
         self.embedding = nn.Embedding(num_embeddings, embedding_dim) if in_channels is None else None
         width = embedding_dim if in_channels is None else in_channels
         if n_layer_before_readout > 0:
@@ -93,34 +87,24 @@ class FeatureMLP(nn.Module):
 
     Args:
         in_channels: size of the input vector (u: 32, f: 96, v_r: 32, V0-stats: 80).
-        n_layer: hidden layers (Table S2: 1-5).
-        n_neurons: their width (Table S2: 16, 32, 64, 128).
-        activation: ``"relu"`` or ``"softplus"`` (Table S2), or another known name.
+        n_layer, n_neurons, activation: see
+            :class:`~torch_atomsets.models.hyperparameters.ChildHyperparameters`.
         out_dim: outputs (1); raw values / logits as for :class:`AtomSets`.
     """
 
-    def __init__(self, in_channels: int, n_layer: int = 3, n_neurons: int = 64,
-                 activation: str = "relu", out_dim: int = 1):
+    def __init__(self, in_channels: int, n_layer: int = DEFAULTS.n_layer, n_neurons: int = DEFAULTS.n_neurons,
+                 activation: str = DEFAULTS.activation, out_dim: int = 1):
         super().__init__()
-        self.config: Dict[str, Any] = dict(in_channels=in_channels, n_layer=n_layer, n_neurons=n_neurons,
-                                           activation=activation, out_dim=out_dim)
+        self.in_channels = in_channels
         self.mlp = MLP([in_channels] + [n_neurons] * n_layer + [out_dim], activation, activate_last=False)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.mlp(x)
 
 
-def build_child(kind: str, **config) -> nn.Module:
-    """An :class:`AtomSets` (``kind="atomsets"``) or :class:`FeatureMLP` (``"mlp"``)."""
-    if kind == "atomsets":
-        return AtomSets(**config)
-    if kind == "mlp":
-        return FeatureMLP(**config)
-    raise ValueError(f"unknown child kind {kind!r}")
-
-
 def count_parameters(module: nn.Module) -> int:
+    """Trainable parameters of ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-__all__ = ["AtomSets", "FeatureMLP", "build_child", "count_parameters", "READOUTS"]
+__all__ = ["AtomSets", "FeatureMLP", "count_parameters"]

@@ -1,19 +1,13 @@
 """The MEGNet model: the AtomSets parent, and the from-scratch baseline."""
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from ..levels import level as feature_level
 from ..nn import MLP, GaussianExpansion, MEGNetConv, MEGNetSet2Set
-
-#: Names of the hierarchical features, per atom and per structure.
-ATOM_LEVELS = ("V0", "V1", "V2", "V3")
-STRUCTURE_LEVELS = ("u1", "u2", "u3", "f", "v_r")
-
-FILE_FORMAT = "torch_atomsets.megnet/1"
 
 
 class MEGNetOutput(NamedTuple):
@@ -38,19 +32,20 @@ class MEGNetOutput(NamedTuple):
     f: Tensor
 
     def level(self, name: str) -> Tensor:
-        """A feature by its paper name: ``V0``..``V3``, ``u1``..``u3``, ``f``, ``v_r``,
-        ``e_r`` or ``prediction``."""
-        if name in ("f", "v_r", "e_r", "prediction"):
+        """A feature by its level name (:mod:`torch_atomsets.levels`): ``V0``..``Vn``,
+        ``u1``..``un``, ``f``, ``v_r``, ``e_r``; or ``prediction``."""
+        if name == "prediction":
+            return self.prediction
+        spec = feature_level(name, num_blocks=len(self.state_features))
+        if spec.source == "embedding":
+            return self.atom_features[0]
+        if spec.source == "block" and spec.per_atom:
+            return self.atom_features[spec.block]
+        if spec.source == "block":
+            return self.state_features[spec.block - 1]
+        if spec.source == "readout":
             return getattr(self, name)
-        if len(name) >= 2 and name[1:].isdigit():
-            k = int(name[1:])
-            if name[0] == "V" and 0 <= k < len(self.atom_features):
-                return self.atom_features[k]
-            if name[0] == "u" and 1 <= k <= len(self.state_features):
-                return self.state_features[k - 1]
-        raise KeyError(f"no feature level {name!r}; this model has "
-                       f"V0..V{len(self.atom_features) - 1}, u1..u{len(self.state_features)}, "
-                       "f, v_r, e_r, prediction")
+        raise KeyError(f"{name} is not an output of the parent's forward pass")
 
 
 class MEGNetBlock(nn.Module):
@@ -230,34 +225,3 @@ class MEGNet(nn.Module):
         num_graphs = int(data.num_graphs) if batch is not None else 1
         return self(data.z, data.edge_index, data.edge_distance, getattr(data, "state", None),
                     batch, num_graphs)
-
-    # -- persistence -------------------------------------------------------------------
-    def save(self, path: str, metadata: Optional[Dict[str, Any]] = None,
-             overwrite: bool = False) -> None:
-        """Write config, weights and ``metadata`` to ``path`` (a torch file).
-
-        Refuses to replace an existing file unless ``overwrite=True``.
-        """
-        if os.path.exists(path) and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        payload = {"format": FILE_FORMAT, "config": self.config,
-                   "state_dict": self.state_dict(), "metadata": dict(metadata or {})}
-        tmp = f"{path}.tmp-{os.getpid()}"
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-
-    @classmethod
-    def from_file(cls, path: str) -> Tuple["MEGNet", Dict[str, Any]]:
-        """Load a model written by :meth:`save`; returns ``(model, metadata)``."""
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # pickle, zip and torch errors all mean "not our file"
-            raise ValueError(f"{path}: not a readable torch_atomsets MEGNet file ({exc})") from exc
-        if not isinstance(payload, dict) or payload.get("format") != FILE_FORMAT:
-            raise ValueError(f"{path}: not a torch_atomsets MEGNet file "
-                             f"(expected format {FILE_FORMAT!r})")
-        model = cls(**payload["config"])
-        model.load_state_dict(payload["state_dict"])
-        return model, dict(payload.get("metadata") or {})

@@ -1,0 +1,33 @@
+"""``atomsets models``: the parents (published and registered here) and the child models."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="list the parents (published, registered here) and the child models")
+    p.add_argument("--weights-dir", default=None, help="also list parents registered in this folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..hub.parents import registered_parents
+    from ..hub.published import DEFAULT_PARENT, REGISTRY
+    from ..models.registry import MODELS
+
+    print("parents (published):")
+    for entry in REGISTRY.values():
+        default = " (default)" if entry.name == DEFAULT_PARENT else ""
+        print(f"  {entry.name}{default}  aliases: {', '.join(entry.aliases)}\n      {entry.description}\n"
+              f"      {entry.url(entry.weights_file)}")
+    registered = registered_parents(args.weights_dir)
+    if registered:
+        print("parents (registered here):")
+        for name, path in registered:
+            print(f"  {name}\n      {path}")
+    print("models (atomsets train --model NAME):")
+    for spec in MODELS.values():
+        level = f" [{spec.level}]" if spec.level else ""
+        print(f"  {spec.name:14s}{level:12s} {spec.description}")
+    print("  AtomSets-<levels>, MLP-<levels>: any levels joined with +, e.g. AtomSets-V0+V1, AtomSets-V1+f, MLP-u3+f")
+    return 0

@@ -1,0 +1,106 @@
+"""The models a user names on the command line (Table 1 of the paper, and beyond it):
+``AtomSets``, ``AtomSets-V0``..``V3``, ``MLP-V0-stats``, ``MLP-u1``..``u3``, ``MLP-f``,
+``MLP-v_r``, ``MEGNet`` (trained from scratch), and the combined-level children.
+
+A name maps to a :class:`ModelSpec`: what kind of network, and which feature level
+(:mod:`torch_atomsets.levels`) it reads. ``AtomSets-<levels>`` and ``MLP-<levels>`` work for
+any level expression (``AtomSets-V0+V1``, ``AtomSets-V1+f``, ``MLP-u3+f``), so the
+registry lists the paper's models but accepts their combinations too.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Optional
+
+from torch import nn
+
+from ..levels import LevelSet, parse_levels
+from .atomsets import AtomSets, FeatureMLP
+from .hyperparameters import ChildHyperparameters
+
+ATOMSETS = "atomsets"
+MLP = "mlp"
+MEGNET = "megnet"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: ``kind`` (``atomsets``, ``mlp`` or ``megnet``) and the feature level
+    it reads (``None`` for MEGNet, which reads crystal graphs)."""
+
+    name: str
+    kind: str
+    level: Optional[str]
+    description: str = ""
+
+    @property
+    def levels(self) -> Optional[LevelSet]:
+        return None if self.level is None else parse_levels(self.level)
+
+    @property
+    def is_child(self) -> bool:
+        return self.kind in (ATOMSETS, MLP)
+
+
+def _paper_models() -> dict:
+    specs = [ModelSpec("AtomSets", ATOMSETS, "Z", "AtomSets with a trainable element embedding"),
+             ModelSpec("AtomSets-V0", ATOMSETS, "V0", "AtomSets on the parent's element embedding")]
+    specs += [ModelSpec(f"AtomSets-V{k}", ATOMSETS, f"V{k}", f"AtomSets on the atom features after the parent's "
+                                                              f"convolution {k}") for k in (1, 2, 3)]
+    specs.append(ModelSpec("MLP-V0-stats", MLP, "V0-stats", "MLP on statistics of V0"))
+    specs += [ModelSpec(f"MLP-u{k}", MLP, f"u{k}", f"MLP on the parent's state after convolution {k}")
+              for k in (1, 2, 3)]
+    specs += [ModelSpec("MLP-f", MLP, "f", "MLP on the parent's readout vector"),
+              ModelSpec("MLP-v_r", MLP, "v_r", "MLP on the parent's atom readout"),
+              ModelSpec("MEGNet", MEGNET, None, "MEGNet trained from scratch (the paper's baseline)")]
+    return {s.name: s for s in specs}
+
+
+#: The models of the paper's Table 1 (plus MEGNet from scratch), by name.
+MODELS = _paper_models()
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The spec of ``name``: a model of :data:`MODELS`, or ``AtomSets-<levels>`` /
+    ``MLP-<levels>`` for another level expression. Unknown names raise a
+    :class:`~torch_atomsets.errors.ConfigError` with suggestions."""
+    from ..errors import ConfigError
+
+    if name in MODELS:
+        return MODELS[name]
+    for prefix, kind in (("AtomSets-", ATOMSETS), ("MLP-", MLP)):
+        if name.startswith(prefix):
+            expression = name[len(prefix):]
+            try:
+                levels = parse_levels(expression)
+            except ConfigError as exc:
+                raise ConfigError(f"model {name!r}: {exc}") from None
+            if kind == ATOMSETS and levels.per != "atom":
+                raise ConfigError(f"model {name!r}: AtomSets reads sets of rows; {expression} has no per-atom "
+                                  f"level (use MLP-{expression})")
+            if kind == MLP and levels.per != "structure":
+                raise ConfigError(f"model {name!r}: an MLP reads one vector per sample; {expression} has a per-atom "
+                                  f"level (use AtomSets-{expression})")
+            return ModelSpec(name, kind, levels.name, f"{prefix[:-1]} on {levels.name}")
+    close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ConfigError(f"unknown model {name!r}{hint} (models: {', '.join(MODELS)}, or AtomSets-<levels> / "
+                      f"MLP-<levels> such as AtomSets-V0+V1)")
+
+
+def build_child(spec: ModelSpec, in_channels: Optional[int], hyperparameters: ChildHyperparameters,
+                out_dim: int = 1) -> nn.Module:
+    """The network of a child model: :class:`AtomSets` or :class:`FeatureMLP`."""
+    h = hyperparameters
+    if spec.kind == ATOMSETS:
+        return AtomSets(in_channels, embedding_dim=h.embedding_dim, n_layer_before_readout=h.n_layer_before_readout,
+                        n_layer_after_readout=h.n_layer_after_readout, n_neurons=h.n_neurons, readout=h.readout,
+                        activation=h.activation, set2set_steps=h.set2set_steps, out_dim=out_dim)
+    if spec.kind == MLP:
+        return FeatureMLP(in_channels, n_layer=h.n_layer, n_neurons=h.n_neurons, activation=h.activation,
+                          out_dim=out_dim)
+    raise ValueError(f"{spec.name} is not a child model")
+
+
+__all__ = ["MODELS", "ModelSpec", "build_child", "model_spec"]

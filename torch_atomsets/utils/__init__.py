@@ -1,0 +1,2 @@
+"""Helpers with no knowledge of models or data: paths and settings, files, threads,
+progress bars."""
