@@ -11,28 +11,20 @@ from torch import Tensor, nn
 _LN2 = math.log(2.0)
 
 
-_FAST_PATH_LIMIT = 80.0  # exp overflows float32 near 88.7
-
-
 def softplus2(x: Tensor) -> Tensor:
     r"""Shifted softplus, :math:`\mathrm{sp2}(x) = \ln(1 + e^{x}) - \ln 2`.
 
     It is zero at :math:`x = 0`, which keeps stacked layers centred; MEGNet uses it
-    after every hidden layer.
+    after every hidden layer (Keras: ``softplus(x) - log(2)``).
 
-    Without autograd (inference, featurisation) it is evaluated as
-    :math:`\ln(\tfrac12 + \tfrac12 e^{x})` with in-place ops, which is ~40% faster than
-    ``softplus(x) - ln 2`` on CPU and at least as accurate (float32 error below
-    1e-6); inputs above 80 fall back to :math:`x - \ln 2`. With autograd it is
-    ``softplus(x) - ln 2``.
+    One path for every mode (training, inference, export, any device and dtype): torch's
+    fused ``softplus`` (which returns :math:`x` above a threshold of 20, so it never
+    overflows, in float16 and bfloat16 too), then the shift in place on its fresh output
+    (autograd-safe: softplus' backward reads its input, not its output). No data-dependent
+    branch, so ``torch.export`` and ``torch.compile`` see one graph. On a CPU thread it is
+    ~30% faster than ``ln(1/2 + e^x / 2)`` written out (``benchmarks/speed/activation.py``).
     """
-    if x.requires_grad and torch.is_grad_enabled():
-        # in place on softplus' fresh output: autograd-safe (its backward reads the input)
-        return F.softplus(x).sub_(_LN2)
-    y = torch.exp(x).mul_(0.5).add_(0.5).log_()
-    if x.numel() and bool(x.max() > _FAST_PATH_LIMIT):
-        y = torch.where(x > _FAST_PATH_LIMIT, x - _LN2, y)
-    return y
+    return F.softplus(x).sub_(_LN2)
 
 
 def hard_sigmoid(x: Tensor) -> Tensor:
