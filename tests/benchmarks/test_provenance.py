@@ -2,18 +2,18 @@
 import importlib.util
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _common():
-    spec = importlib.util.spec_from_file_location("bench_common", os.path.join(ROOT, "benchmarks", "common.py"))
+def _provenance():
+    spec = importlib.util.spec_from_file_location("bench_common", os.path.join(ROOT, "benchmarks", "provenance.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_portable_arg_drops_machine_paths():
-    common = _common()
+    common = _provenance()
     assert common.portable_arg("/somewhere/runs/pretrain") == os.path.join("<path>", "pretrain")
     assert common.portable_arg("--output=/somewhere/runs/out/") == "--output=" + os.path.join("<path>", "out")
     inside = os.path.join(common.ROOT, "benchmarks", "results")
@@ -21,3 +21,11 @@ def test_portable_arg_drops_machine_paths():
     assert common.portable_arg("--seeds") == "--seeds"
     assert common.portable_arg("0-2") == "0-2"
     assert common.portable_arg("relative/path") == "relative/path"
+
+
+def test_provenance_records_command_commit_machine_and_versions():
+    record = _provenance().provenance(threads=1)
+    assert record["torch_threads"] == 1 and record["command"].startswith("python")
+    assert record["git"]  # git describe --always --dirty of the checkout
+    assert {"torch", "torch_geometric", "pytorch_lightning", "python"} <= set(record["versions"])
+    assert record["versions"]["torch"] and record["machine"]["cpu_count"] >= 1

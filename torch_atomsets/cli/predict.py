@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-
 from .common import add_parent_options, apply_threads, emit_predictions, formula_and_size, read_inputs, report
 
 MODEL_HELP = ("a parent: published name (default mp-2019.4.1, alias Eform_MP_2019), a name registered by `atomsets "

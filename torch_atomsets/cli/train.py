@@ -122,7 +122,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def run(cfg) -> int:
     from ..models.hyperparameters import ChildHyperparameters
     from ..models.registry import model_spec
-    from ..training.child import run_child
     from ..training.config import (
         ChildConfig,
         DataOptions,
@@ -132,6 +131,7 @@ def run(cfg) -> int:
         SplitOptions,
         dataclass_values,
     )
+    from ..training.runs import run_child
     from ..utils.threads import LAST_CHOICE
     from .common import apply_threads
 

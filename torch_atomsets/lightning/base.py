@@ -31,6 +31,12 @@ TASK_TYPE_DEFAULTS = {"regression": {"batch_size": 16, "learning_rate": 3e-3},
                       "classification": {"batch_size": 128, "learning_rate": 1e-3}}
 REGRESSION, CLASSIFICATION = "regression", "classification"
 
+#: Transforms of a regression target the network learns in place of the target itself
+#: (then standardised); predictions are mapped back. ``log1p`` suits heavy-tailed,
+#: non-negative targets (exfoliation energies, moduli).
+TARGET_TRANSFORMS: Dict[str, tuple] = {"none": (lambda y: y, lambda t: t), "log1p": (torch.log1p, torch.expm1),
+                                       "log": (torch.log, torch.exp)}
+
 
 def resolve_loss(loss: Union[str, Callable]) -> Callable:
     """A loss module from a name in :data:`LOSSES`, or a callable ``loss(input, target)``

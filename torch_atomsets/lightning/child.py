@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from ..hub.checkpoints import CHILD, mark_checkpoint
 from ..models.hyperparameters import DEFAULTS, ChildHyperparameters
 from ..models.registry import build_child, model_spec
-from .base import CLASSIFICATION, REGRESSION, AtomSetsModule
+from .base import CLASSIFICATION, REGRESSION, TARGET_TRANSFORMS, AtomSetsModule
 
 
 class ChildModule(AtomSetsModule):
@@ -33,6 +33,9 @@ class ChildModule(AtomSetsModule):
             :class:`~torch_atomsets.models.hyperparameters.ChildHyperparameters`.
         loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience: see
             :class:`~torch_atomsets.lightning.base.AtomSetsModule`.
+        target_transform: ``none``, ``log1p`` or ``log`` (:data:`TARGET_TRANSFORMS`): a
+            regression child learns the transformed, standardised target and predicts in the
+            target's unit.
         task_type, in_channels, target_mean, target_std: facts of the data (``None``: from
             the data module, training part only).
         parent: the parent's name or path, ``parent_key`` the key of its weights (the
@@ -50,7 +53,7 @@ class ChildModule(AtomSetsModule):
                  n_layer: int = DEFAULTS.n_layer, set2set_steps: int = DEFAULTS.set2set_steps,
                  loss: Union[str, Callable] = "mae", optimizer: str = "adam", learning_rate: Optional[float] = None,
                  weight_decay: float = 0.0, scheduler: str = "none", scheduler_patience: int = 20,
-                 task_type: Optional[str] = None, in_channels: Optional[int] = None,
+                 target_transform: str = "none", task_type: Optional[str] = None, in_channels: Optional[int] = None,
                  target_mean: Optional[float] = None, target_std: Optional[float] = None,
                  parent: Optional[str] = None, parent_key: Optional[str] = None,
                  seen_elements: Optional[List[int]] = None, info: Optional[Dict[str, Any]] = None):
@@ -60,6 +63,12 @@ class ChildModule(AtomSetsModule):
             raise ConfigError(f"{model} is not a child model; train it with MEGNetModule")
         if task_type not in (None, REGRESSION, CLASSIFICATION):
             raise ConfigError(f"task_type must be regression or classification, got {task_type!r}")
+        if target_transform not in TARGET_TRANSFORMS:
+            raise ConfigError(f"target_transform must be one of {', '.join(TARGET_TRANSFORMS)}, got "
+                              f"{target_transform!r}")
+        if target_transform != "none" and task_type == CLASSIFICATION:
+            raise ConfigError("a target transform applies to regression only")
+        self._forward_transform, self._inverse_transform = TARGET_TRANSFORMS[target_transform]
         self.architecture = ChildHyperparameters(n_layer_before_readout, n_layer_after_readout, n_neurons, readout,
                                                  activation, embedding_dim, n_layer, set2set_steps)
         self.save_hyperparameters(ignore=["loss"] if callable(loss) else None)
@@ -79,7 +88,7 @@ class ChildModule(AtomSetsModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is None or not hasattr(datamodule, "facts"):
             return
-        facts = datamodule.facts()
+        facts = datamodule.facts(self.hparams.target_transform)
         if datamodule.level != self.level:
             raise ConfigError(f"the data module holds level {datamodule.level}, the model {self.hparams.model} "
                               f"reads {self.level}")
@@ -120,10 +129,10 @@ class ChildModule(AtomSetsModule):
         raw = raw.float()
         if self.is_classification:
             return torch.sigmoid(raw * self.calibration[0] + self.calibration[1])
-        return raw * self.target_std + self.target_mean
+        return self._inverse_transform(raw * self.target_std + self.target_mean)
 
     def scaled_target(self, y: Tensor) -> Tensor:
-        return (y - self.target_mean) / self.target_std
+        return (self._forward_transform(y) - self.target_mean) / self.target_std
 
     def selection_output(self, raw: Tensor) -> Tensor:
         """Uncalibrated for classification: which epoch is best must not depend on the

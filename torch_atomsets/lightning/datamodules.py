@@ -28,7 +28,7 @@ from ..data.graphs.dataset import graph_dataset
 from ..errors import AtomSetsInputError, ConfigError
 from ..hub.parents import load_parent_model
 from ..levels import parse_levels
-from .base import TASK_TYPE_DEFAULTS
+from .base import TARGET_TRANSFORMS, TASK_TYPE_DEFAULTS
 
 PARTS = ("train", "val", "test")
 
@@ -237,9 +237,15 @@ class ChildDataModule(SplitDataModule):
         """Row or vector feature size (after :meth:`setup`); ``None`` for atomic numbers."""
         return self._require_setup().in_channels
 
-    def target_statistics(self) -> Tuple[float, float]:
-        """Mean and standard deviation of the training part's targets."""
+    def target_statistics(self, transform: str = "none") -> Tuple[float, float]:
+        """Mean and standard deviation of the training part's targets (after ``transform``,
+        a name of :data:`~torch_atomsets.lightning.base.TARGET_TRANSFORMS`)."""
         y = self._require_setup().y[torch.from_numpy(self.positions["train"])]
+        if transform != "none":
+            if transform in ("log1p", "log") and bool((y <= (-1.0 if transform == "log1p" else 0.0)).any()):
+                raise ConfigError(f"{self.data.name}: target_transform {transform} needs targets above "
+                                  f"{-1 if transform == 'log1p' else 0}; the training part has {float(y.min()):g}")
+            y = TARGET_TRANSFORMS[transform][0](y)
         return float(y.mean()), float(y.std()) if len(y) > 1 else 1.0
 
     def seen_elements(self) -> Optional[List[int]]:
@@ -250,9 +256,9 @@ class ChildDataModule(SplitDataModule):
             return None
         return sorted(int(z) for z in torch.unique(store.rows_of(self.positions["train"])).tolist())
 
-    def facts(self) -> Dict[str, Any]:
+    def facts(self, target_transform: str = "none") -> Dict[str, Any]:
         """What a :class:`~torch_atomsets.lightning.ChildModule` is built from."""
-        mean, std = self.target_statistics()
+        mean, std = self.target_statistics(target_transform if self.data.task_type == "regression" else "none")
         parent = self.parent()
         data = self.data
         return {"task_type": data.task_type, "in_channels": self.in_channels, "target_mean": mean,

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, List, Optional, Union
 
 from ..errors import ConfigError
-from ..lightning.base import LOSSES, OPTIMIZERS, SCHEDULERS
+from ..lightning.base import LOSSES, OPTIMIZERS, SCHEDULERS, TARGET_TRANSFORMS
 from ..models.hyperparameters import ChildHyperparameters
 
 #: The paper's early-stopping patience (epochs without a better validation metric).
@@ -143,6 +143,10 @@ class OptimisationOptions:
         optimizer: ``adam``, ``adamw`` or ``sgd``.
         scheduler: ``none``, ``plateau`` or ``cosine``.
         patience: early stopping: epochs without a better validation metric (paper: 200).
+        target_transform: regression only: learn ``log1p(y)`` (``log1p``) or ``log(y)``
+            (``log``) instead of ``y``; predictions stay in the target's unit.
+        ensemble: train this many children per split (different seeds and validation parts)
+            and predict their mean, with their spread as an uncertainty.
     """
 
     batch_size: Optional[int] = None
@@ -152,6 +156,8 @@ class OptimisationOptions:
     optimizer: str = "adam"
     scheduler: str = "none"
     patience: int = PAPER_PATIENCE
+    target_transform: str = "none"
+    ensemble: int = 1
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -166,6 +172,11 @@ class OptimisationOptions:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.patience < 1:
             raise ConfigError(f"patience must be at least 1 epoch, got {self.patience}")
+        if self.ensemble < 1:
+            raise ConfigError(f"ensemble must be at least 1 member, got {self.ensemble}")
+        if self.target_transform not in TARGET_TRANSFORMS:
+            raise ConfigError(f"target_transform must be one of {', '.join(TARGET_TRANSFORMS)}, got "
+                              f"{self.target_transform!r}")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import os
 import shutil
 import signal
 import time
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import numpy as np
 import pytorch_lightning as pl
@@ -80,7 +80,8 @@ def write_predictions(folder: str, data, ids: np.ndarray, predictions: np.ndarra
 def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule, run_dir: Optional[str],
                  trainer_options: Dict[str, Any], patience: int, record: Optional[Dict[str, Any]] = None,
                  callbacks: Iterable[pl.Callback] = (), resume: bool = False, progress: bool = False,
-                 keep_checkpoint: bool = True) -> Dict[str, Any]:
+                 keep_checkpoint: bool = True, test: bool = True, predict_validation: bool = False,
+                 finish: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
     """Fit ``module`` on ``datamodule``'s training part with early stopping on its
     validation metric (``patience`` epochs), then test and predict with the best checkpoint.
 
@@ -89,6 +90,11 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
     (``positions``, ``prediction``). With ``run_dir`` the split's folder gets
     ``metrics.json``, ``predictions.csv``, ``best.ckpt`` (unless not ``keep_checkpoint``)
     and the CSV logs. Ctrl-C raises :class:`~torch_atomsets.errors.RunInterrupted`.
+
+    ``test=False`` never touches the test part (model selection: ``test`` is ``None``);
+    ``predict_validation`` also returns the best checkpoint's predictions of the validation
+    part (``val_predictions``), e.g. to choose a classifier's decision threshold there.
+    ``finish(result)`` may complete the result before anything is written.
     """
     import tempfile
 
@@ -130,8 +136,14 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
             if trainer.interrupted:
                 raise KeyboardInterrupt
             fit_seconds = time.perf_counter() - start
-            tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)
-            outputs = trainer.predict(module, datamodule=datamodule, ckpt_path="best")
+            tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False) if test else None
+            outputs = trainer.predict(module, datamodule=datamodule, ckpt_path="best") if test else []
+            validation = None
+            if predict_validation:
+                part, datamodule.predict_part = datamodule.predict_part, "val"
+                validation = _gather_predictions(trainer.predict(module, datamodule=datamodule, ckpt_path="best"),
+                                                 trainer)
+                datamodule.predict_part = part
     except KeyboardInterrupt:
         if run_dir is not None and not resume:
             shutil.rmtree(work, ignore_errors=True)
@@ -152,7 +164,8 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
     sizes = datamodule.part_sizes()
     result: Dict[str, Any] = dict(record or {})
     result.update(
-        metric=module.test_metric_name.split("_")[1], test=float(tested[0][module.test_metric_name]),
+        metric=module.test_metric_name.split("_")[1],
+        test=float(tested[0][module.test_metric_name]) if tested else None,
         val=float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else float("nan"),
         best_epoch=int(read_checkpoint(best_path).get("epoch", -1)) if best_path else None,
         epochs=trainer.current_epoch, fit_seconds=fit_seconds,
@@ -162,12 +175,18 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
         max_epochs_reached=bool(trainer.max_epochs and trainer.current_epoch >= trainer.max_epochs),
         resumed_from=resume_from, devices=trainer.world_size,
         predictions={"positions": ids.tolist(), "prediction": predictions.tolist()})
+    if validation is not None:
+        result["val_predictions"] = {"positions": validation[0].tolist(), "prediction": validation[1].tolist()}
+    if finish is not None:
+        finish(result)
     if run_dir is not None and trainer.is_global_zero:
         if not keep_checkpoint and best_path and os.path.exists(best_path):
             os.remove(best_path)
         result["checkpoint"] = os.path.join(run_dir, "best.ckpt") if keep_checkpoint else None
-        write_predictions(work, datamodule.data, ids, predictions)
-        write_json(os.path.join(work, METRICS_FILE), {k: v for k, v in result.items() if k != "predictions"})
+        if test:
+            write_predictions(work, datamodule.data, ids, predictions)
+        write_json(os.path.join(work, METRICS_FILE),
+                   {k: v for k, v in result.items() if k not in ("predictions", "val_predictions")})
         if not resume:
             if os.path.exists(run_dir):
                 shutil.rmtree(run_dir)

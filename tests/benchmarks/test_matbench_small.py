@@ -1,0 +1,47 @@
+"""The MatBench small-task selection never sees a test fold."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks"))
+
+pytestmark = pytest.mark.shared
+
+
+def test_selection_sees_only_the_training_part_of_each_fold(data_dir, monkeypatch):
+    from matbench_small import select
+
+    from torch_atomsets.data.datasets import load_task, make_splits
+    from torch_atomsets.lightning import datamodules
+
+    data = load_task("matbench_steels", allow_download=False)
+    seen = []
+    original = datamodules.ChildDataModule.setup
+
+    def recording_setup(self, stage=None):
+        seen.append(np.concatenate([self.split.train, self.split.val, self.split.test]))
+        return original(self, stage)
+
+    monkeypatch.setattr(datamodules.ChildDataModule, "setup", recording_setup)
+    for fold in (0, 3):
+        official = make_splits(data, "matbench", folds=[fold])[0]
+        part = select.training_part(data, fold)
+        assert not set(part) & set(official.test)
+        assert set(part) | set(official.test) == set(range(len(data)))
+        record = select.inner_validation_score(data, part, fold, {"model": "AtomSets"},
+                                               {"patience": 1, "max_epochs": 1})
+        assert np.isfinite(record["val"]) and record["n_val"] == len(official.val)
+        assert set(seen[-1]) <= set(part) and not set(seen[-1]) & set(official.test)
+
+
+def test_the_choice_is_the_best_mean_inner_score():
+    from matbench_small import select
+
+    records = [{"candidate": c, "fold": k, "val": v} for c, vals in
+               {"AtomSets": [1, 2, 3, 4, 5], "AtomSets-V0": [2, 2, 2, 2, 2], "MLP-V0-stats": [0, 0, 0, 0]}.items()
+               for k, v in enumerate(vals)]
+    choice = select.choice("matbench_steels", records)
+    assert choice["chosen"] == "AtomSets-V0"  # MLP-V0-stats lacks a fold and does not count
+    assert select.choice("matbench_glass", [dict(r, val=-r["val"]) for r in records])["chosen"] == "AtomSets-V0"
