@@ -11,7 +11,7 @@ pytestmark = pytest.mark.shared
 
 
 def test_selection_sees_only_the_training_part_of_each_fold(data_dir, monkeypatch):
-    from matbench_small import select
+    from matbench_small import selection as select
 
     from torch_atomsets.data.datasets import load_task, make_splits
     from torch_atomsets.lightning import datamodules
@@ -37,7 +37,7 @@ def test_selection_sees_only_the_training_part_of_each_fold(data_dir, monkeypatc
 
 
 def test_the_choice_is_the_best_mean_inner_score():
-    from matbench_small import select
+    from matbench_small import selection as select
 
     records = [{"candidate": c, "fold": k, "val": v} for c, vals in
                {"AtomSets": [1, 2, 3, 4, 5], "AtomSets-V0": [2, 2, 2, 2, 2], "MLP-V0-stats": [0, 0, 0, 0]}.items()

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Per-task selection on inner validation for the MatBench small tasks (issue #13).
 
-    python benchmarks/matbench_small/select.py --jobs 2 --threads 1        # every task
-    python benchmarks/matbench_small/select.py --tasks phonons,jdft2d
-    python benchmarks/matbench_small/select.py --report                    # the choice per task
+    python benchmarks/matbench_small/selection.py --jobs 2 --threads 1        # every task
+    python benchmarks/matbench_small/selection.py --tasks phonons,jdft2d
+    python benchmarks/matbench_small/selection.py --report                    # the choice per task
 
 For each task, each official MatBench fold k and each candidate setting of
 ``common.candidates``, a child is trained on fold k's training part only: the inner
