@@ -29,3 +29,12 @@ def test_provenance_records_command_commit_machine_and_versions():
     assert record["git"]  # git describe --always --dirty of the checkout
     assert {"torch", "torch_geometric", "pytorch_lightning", "python"} <= set(record["versions"])
     assert record["versions"]["torch"] and record["machine"]["cpu_count"] >= 1
+
+
+def test_readme_results_are_rendered_from_the_results_files():
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "render_readme.py"), "--check"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -14,8 +14,8 @@ _PBC = np.array([1, 1, 1], dtype=np.int64)
 
 #: Two atoms closer than this (Angstrom) are taken as an input error (atoms on top of each
 #: other, a duplicated site, a collapsed cell). The closest pair in every structure of
-#: MatBench phonons, dielectric, jdft2d, perovskites and the approximate MP sets is 0.75 A
-#: or more (benchmarks/results/min_distance.json); an H2 molecule's bond is 0.74 A.
+#: MatBench phonons, dielectric, jdft2d, perovskites and the approximate MP sets is 0.73 A
+#: or more (benchmarks/results/data/min_distance.json); an H2 molecule's bond is 0.74 A.
 MIN_DISTANCE = 0.5
 
 

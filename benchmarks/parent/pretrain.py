@@ -2,9 +2,9 @@
 """Pretrain a MEGNet parent on the approximate MP formation energies, then compare
 AtomSets-V1 children built on it with children built on the published parent.
 
-    python benchmarks/pretrain_parent.py --max-time 00:03:00:00          # CPU budget
-    python benchmarks/pretrain_parent.py --accelerator gpu --max-epochs 1000   # on a GPU
-    python benchmarks/pretrain_parent.py --children-only                 # reuse a finished parent
+    python benchmarks/parent/pretrain.py --max-time 00:03:00:00          # CPU budget
+    python benchmarks/parent/pretrain.py --accelerator gpu --max-epochs 1000   # on a GPU
+    python benchmarks/parent/pretrain.py --children-only                 # reuse a finished parent
 
 Stage 1 trains the paper's parent architecture (3 blocks, 5 A, 100 Gaussians, Set2Set)
 on ``matbench_mp_e_form_approx`` (86,847 current MP structures with MatBench formation
@@ -15,9 +15,10 @@ trained parent is registered as ``--name`` (default ``mp-e-form-approx``).
 
 Stage 2 trains AtomSets-V1 on matbench_phonons and matbench_dielectric (paper
 protocol, ``--seeds``) with V1 features from the new parent and from the published
-2019 parent, and tabulates both (published-parent runs that ``table2.py`` already
-made with the same seed are reused, not retrained). Results: benchmarks/results/pretrain_parent.json and
-.md; the parent itself stays in the run folder (never in the repository).
+2019 parent, and tabulates both (published-parent runs that ``table2/run.py`` already
+made with the same seed and the same code are reused, not retrained). Results:
+benchmarks/results/parent/pretrain.json and .md; the parent itself stays in the run folder
+(never in the repository).
 """
 import argparse
 import json
@@ -27,9 +28,9 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import RESULTS, machine, write_results  # noqa: E402
+from provenance import RESULTS, write_results  # noqa: E402
 
 
 def parse_ints(text):
@@ -47,8 +48,8 @@ def table2_run(task, seed):
     if not os.path.exists(path):
         return None
     run = json.load(open(path))
-    if run.get("max_epochs_reached"):
-        return None
+    if run.get("max_epochs_reached") or "reconstructed" in str(run.get("provenance", {}).get("recorded", "")):
+        return None  # only runs of this code (and machine) stand in for a rerun
     return {"seed": seed, "test": run["test"], "val": run["val"], "epochs": run["epochs"],
             "parent_key": "mp-2019.4.1", "from": os.path.relpath(path, RESULTS)}
 
@@ -73,25 +74,25 @@ def main():
     import torch
 
     from torch_atomsets import load_parent
-    from torch_atomsets.data.matbench import load_task
-    from torch_atomsets.data.splits import make_splits, paper_split
-    from torch_atomsets.parent import register_parent
+    from torch_atomsets.data.datasets import load_task, make_splits, paper_split
+    from torch_atomsets.hub.parents import register_parent
     from torch_atomsets.training import ChildConfig, MEGNetConfig, train_child, train_megnet
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    summary_path = os.path.join(RESULTS, "pretrain_parent.json")
+    summary_path = os.path.join(RESULTS, "parent", "pretrain.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     if not args.children_only:
         data = load_task("matbench_mp_e_form_approx", allow_download=False)
-        config = MEGNetConfig(batch_size=args.batch_size, max_epochs=args.max_epochs, patience=args.patience,
-                              max_time=args.max_time, accelerator=args.accelerator, devices=args.devices,
-                              strategy=args.strategy, num_workers=args.num_workers)
+        trainer = {"max_epochs": args.max_epochs, "accelerator": args.accelerator, "devices": args.devices,
+                   "strategy": args.strategy}
+        if args.max_time:
+            trainer["max_time"] = args.max_time
+        config = MEGNetConfig(batch_size=args.batch_size, patience=args.patience, trainer=trainer)
         start = time.time()
-        result = train_megnet(data, paper_split(len(data), 0), config, seed=0, output_dir=args.output,
-                              progress=True)
+        result = train_megnet(data, paper_split(len(data), 0), config, seed=0, run_dir=args.output, progress=True)
         summary["parent"] = {k: result.get(k) for k in ("test", "val", "best_epoch", "epochs", "seconds_per_epoch",
-                                                         "n_train", "n_val", "n_test", "n_dropped", "resumed_from",
+                                                         "n_train", "n_val", "n_test", "resumed_from",
                                                          "max_epochs_reached", "fit_seconds")}
         summary["parent"].update(unit="eV/atom", dataset=data.name, fidelity=data.fidelity,
                                  wall_seconds=time.time() - start, max_time=args.max_time, max_epochs=args.max_epochs,
@@ -103,7 +104,7 @@ def main():
             summary["parent"]["registered"] = args.name
         print(f"parent: test MAE {result['test'] * 1000:.0f} meV/atom after {result['epochs']} epochs "
               f"(best {result['best_epoch']}), {result['seconds_per_epoch']:.0f} s/epoch")
-        write_results("pretrain_parent.json", summary)
+        write_results(os.path.join("parent", "pretrain.json"), summary)
 
     children = summary.setdefault("children", {})
     for task in ("matbench_phonons", "matbench_dielectric"):
@@ -124,7 +125,7 @@ def main():
                 done[seed] = {"seed": seed, "test": result["test"], "val": result["val"], "epochs": result["epochs"],
                               "parent_key": parent.key}
                 children[key] = sorted(done.values(), key=lambda r: r["seed"])
-                write_results("pretrain_parent.json", summary)
+                write_results(os.path.join("parent", "pretrain.json"), summary)
                 print(f"{key} seed {seed}: MAE {result['test']:.4g}")
     lines = ["# AtomSets-V1 children: published parent vs the parent pretrained here", "",
              "| task | parent | test MAE (mean ± std) | seeds |", "|---|---|---|---|"]
@@ -138,9 +139,8 @@ def main():
                       f"structures, {p['epochs']} epochs (best {p['best_epoch']}), test MAE "
                       f"{p['test'] * 1000:.1f} meV/atom ({p['accelerator']}, budget {p['max_time'] or 'none'}, "
                       f"cap {p['max_epochs']} epochs)."]
-    summary["machine"] = machine()
-    write_results("pretrain_parent.json", summary)
-    with open(os.path.join(RESULTS, "pretrain_parent.md"), "w") as handle:
+    write_results(os.path.join("parent", "pretrain.json"), summary)
+    with open(os.path.join(RESULTS, "parent", "pretrain.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -7,7 +7,7 @@ Keras 2), never in CI. What worked here (Python 3.11, 2026-11):
     python3 -m venv kref && . kref/bin/activate
     pip install "tensorflow-cpu==2.15.*" "numpy<2" "pymatgen==2024.5.1" monty tqdm scikit-learn
     pip install megnet==1.3.2 --no-deps
-    python benchmarks/keras_reference.py --shared ../shared --output tests/data/keras_reference.json.gz
+    python benchmarks/keras/reference.py --shared ../shared --output tests/fixtures/keras_reference.json.gz
 
 It picks a few structures from each source (fixed seed) plus hand-made edge cases,
 runs megnet's own graph converter and model, and stores for each structure its input
@@ -75,7 +75,7 @@ def edge_cases():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", default=os.path.join("..", "shared"), help="folder with data/ and models/")
-    parser.add_argument("--output", default=os.path.join("tests", "data", "keras_reference.json.gz"))
+    parser.add_argument("--output", default=os.path.join("tests", "fixtures", "keras_reference.json.gz"))
     parser.add_argument("--max-atoms", type=int, default=24, help="keep the fixture small")
     parser.add_argument("--scale", type=int, default=1,
                         help="multiply the number of structures taken from each source (fixture: 1)")

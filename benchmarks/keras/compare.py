@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Compare torch_atomsets with a Keras reference file made by keras_reference.py.
+"""Compare torch_atomsets with a Keras reference file made by keras/reference.py.
 
-    python benchmarks/compare_keras.py tests/data/keras_reference.json.gz
+    python benchmarks/keras/compare.py ref.json.gz [--save NAME]     # NAME: results/keras/NAME.json
 
 Prints, per parent and per group (MatBench crystals / hand-made edge cases), the largest
 absolute difference of the prediction and of each feature level, with the structure
@@ -22,15 +22,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("reference")
     parser.add_argument("--weights-dir", default=None)
+    parser.add_argument("--save", default=None, help="write benchmarks/results/keras/SAVE.json")
     args = parser.parse_args()
 
     from pymatgen.core import Structure
 
     from torch_atomsets import load_parent
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import shared_dir
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from provenance import shared_dir, write_results
 
+    report = {"reference": os.path.basename(args.reference), "parents": {}}
     with gzip.open(args.reference, "rt") as handle:
         fixture = json.load(handle)
     for version, records in fixture["models"].items():
@@ -56,6 +58,11 @@ def main():
         print(f"{'group':11s} {'level':10s} {'max |diff|':>10s} {'max |value|':>11s}  where")
         for (group, level), (diff, label, size) in sorted(worst.items()):
             print(f"{group:11s} {level:10s} {diff:10.2e} {size:11.3g}  {label}")
+        report["parents"][version] = {"structures": counts, "max_abs_difference": {
+            f"{group}/{level}": {"difference": diff, "max_abs_value": size, "where": label}
+            for (group, level), (diff, label, size) in sorted(worst.items())}}
+    if args.save:
+        print("wrote", write_results(os.path.join("keras", f"{args.save}.json"), report))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Render the README's result sections from the committed results files.
+
+    python benchmarks/render_readme.py           # rewrite the sections in README.md
+    python benchmarks/render_readme.py --check   # exit 1 if README.md is not what the results say
+
+A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; each
+NAME has a renderer below that reads ``benchmarks/results/`` only, so no figure in the
+README is typed by hand. A results file that is not there yet renders as "not measured
+yet" with the command that makes it.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from provenance import RESULTS, ROOT  # noqa: E402
+
+README = os.path.join(ROOT, "README.md")
+
+
+def _load(relative):
+    path = os.path.join(RESULTS, relative)
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def _machine(p):
+    m = (p or {}).get("machine", {})
+    return f"{m.get('cpu', '?')}, {m.get('cpu_count', '?')} cores" + (f", {m['gpu']}" if m.get("gpu") else "")
+
+
+def _made(p, command=None):
+    p = p or {}
+    return (f"`{command or p.get('command', '?')}` at `{p.get('git', '?')}` on {_machine(p)}, "
+            f"{p.get('torch_threads', '?')} thread(s), torch {p.get('versions', {}).get('torch', '?')}")
+
+
+def _missing(command):
+    return f"Not measured yet: `{command}`."
+
+
+def keras():
+    data = _load("keras/parents-150-crystals.json")
+    if data is None:
+        return _missing("python benchmarks/keras/compare.py REF.json.gz --save parents-150-crystals")
+    lines = ["| parent | structures | prediction | V1 | V2 | V3 | u1..u3 | v_r | f | edge cases (max) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for version, entry in data["parents"].items():
+        d = entry["max_abs_difference"]
+
+        def crystal(level, d=d):
+            return d[f"matbench/{level}"]["difference"]
+
+        edge = max(v["difference"] for k, v in d.items() if k.startswith("edge"))
+        u = max(crystal(f"u{i}") for i in (1, 2, 3))
+        lines.append(f"| {version} | {entry['structures']['matbench']} crystals + {entry['structures']['edge cases']} "
+                     f"edge cases | {crystal('prediction'):.1e} | {crystal('V1'):.1e} | {crystal('V2'):.1e} | "
+                     f"{crystal('V3'):.1e} | {u:.1e} | {crystal('v_r'):.1e} | {crystal('f'):.1e} | {edge:.1e} |")
+    lines += ["", f"Largest absolute differences from the original Keras implementation (megnet 1.3.2; predictions "
+                  f"in eV/atom, features reach 35-55). Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
+def featurize_speed():
+    data = _load("speed/featurize.json")
+    if data is None:
+        return _missing("python benchmarks/speed/featurize.py --keras-python KERAS/bin/python --save")
+    lines = ["| implementation | cold (structures/s) | warm (structures/s) | torch_atomsets is |",
+             "|---|---|---|---|"]
+    for name, side in data["sides"].items():
+        ratio = data["speedup"].get(f"vs_{name}")
+        label = {"torch_atomsets": "torch_atomsets", "keras": "original Keras (megnet 1.3.2)",
+                 "baseline": f"torch_atomsets at {data.get('baseline')}"}.get(name, name)
+        lines.append(f"| {label} | {side['structures_per_s_cold']:.0f} | {side['structures_per_s_warm']:.0f} | "
+                     + (f"{ratio['cold']:.1f}x cold, {ratio['warm']:.1f}x warm |" if ratio else "- |"))
+    lines += ["", f"{data['n_structures']:,} structures ({data['n_atoms']:,} atoms), graph + forward + every feature "
+                  f"level; median of {data['rounds']} alternating rounds, fresh processes. Li2O: "
+                  f"{data['li2o_prediction_eV_per_atom']:.7f} eV/atom. Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
+def child_speed():
+    data = _load("speed/children.json")
+    if data is None:
+        return _missing("python benchmarks/speed/children.py --maml-python KERAS/bin/python --save")
+    lines = ["| case | readout | training samples | torch_atomsets (ms/epoch) | maml (ms/epoch) | speed-up |",
+             "|---|---|---|---|---|---|"]
+    for key, case in data["cases"].items():
+        name, readout = key.rsplit(" ", 1)
+        s = case["seconds_per_epoch"]
+        maml = f"{s['maml'] * 1000:.1f}" if "maml" in s else "-"
+        speedup = f"{case['speedup_vs_maml']:.1f}x" if case.get("speedup_vs_maml") else "-"
+        note = "" if case["like_for_like"] else " (not like for like: maml's Set2Set gates differ)"
+        lines.append(f"| {name} | {readout}{note} | {case['n_train']} | {s['torch_atomsets'] * 1000:.1f} | {maml} | "
+                     f"{speedup} |")
+    lines += ["", f"Batch {data['batch_size']}, MAE loss on both sides, {data['epochs']} epochs, median of "
+                  f"{data['rounds']} alternating rounds; our epochs include validation, logging and checkpointing. "
+                  f"Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
+def pretrain_speed():
+    data = _load("speed/pretrain.json")
+    if data is None:
+        return _missing("python benchmarks/speed/pretrain.py --save")
+    return (f"On the same {data['n_train']:,} training structures of `matbench_mp_e_form_approx` (batch "
+            f"{data['batch_size']}): one MEGNet epoch takes **{data['megnet_seconds_per_epoch']:.1f} s**, one "
+            f"AtomSets-V1 epoch **{data['atomsets_v1_seconds_per_epoch']:.2f} s** ({data['ratio']:.0f}x; the paper "
+            f"reports ~30x on a GPU). Building the graphs took {data['graph_build_seconds']:.1f} s, the V1 features "
+            f"{data['feature_build_seconds']:.1f} s. Made by {_made(data['provenance'])}.")
+
+
+def device_speed():
+    rows = []
+    for path in sorted(glob.glob(os.path.join(RESULTS, "speed", "device-*.json"))):
+        with open(path) as handle:
+            d = json.load(handle)
+        rows.append(f"| {d['device']} | {d['featurize']['structures_per_s']:.0f} | "
+                    f"{d['child_epoch_seconds']:.2f} | {d['megnet_epoch_seconds']:.1f} | {_made(d['provenance'])} |")
+    if not rows:
+        return _missing("python benchmarks/speed/device.py --save")
+    return "\n".join(["| device | featurisation (structures/s) | AtomSets-V1 epoch (s) | MEGNet epoch (s) | made by |",
+                      "|---|---|---|---|---|"] + rows)
+
+
+def matbench_small():
+    data = _load("matbench_small/summary.json")
+    if data is None:
+        return _missing("python benchmarks/matbench_small/evaluate.py")
+    board = json.load(open(os.path.join(ROOT, "benchmarks", "matbench_small", "leaderboard.json")))
+    lines = ["| task | setting (preset) | ours: mean ± std over folds | s/fold | AMMExpress | MODNet 0.1.12 | best | "
+             "beats AMMExpress | within 10% of best |", "|---|---|---|---|---|---|---|---|---|"]
+    for task, entry in data["tasks"].items():
+        b = board[task]
+        higher = b["metric"] == "rocauc"
+        mean = entry["mean"]
+        beats = mean > b["AMMExpress"]["mean"] if higher else mean < b["AMMExpress"]["mean"]
+        close = mean >= 0.95 if higher else mean <= 1.1 * b["best"]["mean"]
+        digits = 4 if abs(mean) < 10 else 1
+        lines.append(f"| {task.replace('matbench_', '')} | {entry['setting']} | {mean:.{digits}f} ± {entry['std']:.{digits}f} | "
+                     f"{entry['seconds_per_fold']:.0f} | {b['AMMExpress']['mean']} | {b['MODNet']['mean']} | "
+                     f"{b['best']['mean']} ({b['best']['name']}) | {'yes' if beats else 'no'} | {'yes' if close else 'no'} |")
+    lines += ["", "Leaderboard: materialsproject/matbench per-task pages at "
+                  f"`{board['matbench_steels']['source']['commit'][:7]}`; classification scores are ROC-AUC of hard labels "
+                  "(what the leaderboard records), our probability AUC is in the results file. "
+                  f"Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
+def table2_targets():
+    path = os.path.join(RESULTS, "table2", "table2_paper.md")
+    if not os.path.exists(path):
+        return _missing("python benchmarks/table2/report.py")
+    text = open(path).read()
+    section = text.split("## The issue's targets", 1)[1].split("\n## ", 1)[0].strip()
+    return section
+
+
+RENDERERS = {"keras": keras, "featurize-speed": featurize_speed, "child-speed": child_speed,
+             "pretrain-speed": pretrain_speed, "device-speed": device_speed, "matbench-small": matbench_small,
+             "table2-targets": table2_targets}
+PATTERN = re.compile(r"(<!-- results:([a-z0-9-]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.S)
+
+
+def render(text):
+    def replace(match):
+        name = match.group(2)
+        if name not in RENDERERS:
+            raise SystemExit(f"README section {name!r} has no renderer")
+        return match.group(1) + RENDERERS[name]().rstrip("\n") + "\n" + match.group(4)
+
+    return PATTERN.sub(replace, text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    with open(README) as handle:
+        text = handle.read()
+    new = render(text)
+    if args.check:
+        if new != text:
+            print("README.md is not what the results files say; run python benchmarks/render_readme.py")
+            return 1
+        return 0
+    with open(README, "w") as handle:
+        handle.write(new)
+    print(f"rendered {len(PATTERN.findall(text))} sections of README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

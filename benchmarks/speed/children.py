@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+"""Seconds per epoch of AtomSets children against maml's Keras AtomSets (the reference
+implementation), on identical inputs, measured alternately in one run.
+
+    python benchmarks/speed/children.py --maml-python KERAS/bin/python [--baseline ../base] --save
+
+Cases: AtomSets-V1 on the matbench_phonons paper split (seed 0; V1 rows from the cache) and
+AtomSets (trainable embedding) on matbench_steels; batch 128, Adam 1e-3, 2 x 64 relu before
+and after the readout, on both sides. Like for like: the weighted-mean readout and MAE loss
+(maml's Set2Set has other gates, so the set2set rows are marked as not like for like). Our
+epoch is timed whole: training, validation, logging and the checkpoint written on each
+improvement (our EpochTimer); maml's from Keras' on_epoch_begin to on_epoch_end. Each
+side runs in a fresh process per round, rounds alternating; medians of per-epoch times,
+then the median over rounds. Threads set explicitly (default 1).
+
+Writes ``runs/child_speed.json`` unless ``--save`` (``benchmarks/results/speed/children.json``).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from provenance import ROOT, shared_dir, write_results  # noqa: E402
+
+CASES = {"phonons-V1": ("matbench_phonons", "AtomSets-V1"), "steels-embedding": ("matbench_steels", "AtomSets")}
+READOUTS = ("mean", "set2set")
+
+
+def worker(args):
+    """Our side: train ``args.epochs`` epochs of one case; print JSON. Writes the inputs for
+    maml to ``args.export`` when given."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from torch_atomsets.data.datasets import load_task, paper_split
+    from torch_atomsets.training import ChildConfig, train_child
+
+    task, model = CASES[args.case]
+    data = load_task(task, allow_download=False)
+    split = paper_split(len(data), 0)
+    config = ChildConfig.of(model=model, readout=args.readout, loss="mae", batch_size=128, learning_rate=1e-3,
+                            max_epochs=args.epochs, patience=10 ** 6)
+    result = train_child(data, split, config, seed=0, run_dir=os.path.join(args.workdir, "run"))
+    if args.export:
+        from torch_atomsets.data.features.sets import build_store
+        from torch_atomsets.models import model_spec
+
+        parent_model = key = None
+        if model != "AtomSets":
+            from torch_atomsets import load_parent
+
+            parent = load_parent()
+            parent_model, key = parent.model, parent.key
+        store = build_store(data, model_spec(model).level, parent_model, key)
+        rows = {"z": store.x.numpy()} if store.x.dtype == torch.long else {"x": store.x.numpy()}
+        np.savez(args.export, ptr=store.ptr.numpy(), weight=store.weight.numpy(), y=store.y.numpy(),
+                 train=split.train, val=split.val, **rows)
+    import torch_atomsets
+
+    print(json.dumps({"seconds_per_epoch": result["seconds_per_epoch"], "epochs": result["epochs"],
+                      "n_train": result["n_train"], "package": os.path.dirname(torch_atomsets.__file__)}))
+
+
+def run(command, env):
+    out = subprocess.run(command, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--maml-python", help="python of the Keras environment with maml")
+    parser.add_argument("--baseline", help="another checkout of torch_atomsets, measured alternately too")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--save", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--readout", default="mean", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--export", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+    import numpy as np
+
+    env = dict(os.environ, TORCH_ATOMSETS_HOME=os.path.abspath(shared_dir()), OMP_NUM_THREADS=str(args.threads))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in args.cases.split(","):
+            for readout in READOUTS:
+                key = f"{case} {readout}"
+                sides = {"torch_atomsets": [], "baseline": [], "maml": []}
+                inputs = os.path.join(tmp, f"{case}.npz")
+                for r in range(args.rounds):
+                    ours = [sys.executable, __file__, "--worker", "--case", case, "--readout", readout, "--epochs",
+                            str(args.epochs), "--threads", str(args.threads), "--workdir", os.path.join(tmp, f"{key}{r}")]
+                    export = ["--export", inputs] if not os.path.exists(inputs) else []
+                    sides["torch_atomsets"].append(run(ours + export, dict(env, PYTHONPATH=ROOT)))
+                    if args.baseline:
+                        base = ours[:-1] + [os.path.join(tmp, f"{key}{r}b")]
+                        sides["baseline"].append(run(base, dict(env, PYTHONPATH=os.path.abspath(args.baseline))))
+                    if args.maml_python:
+                        maml = [args.maml_python, os.path.join(os.path.dirname(HERE), "keras", "maml_children.py"),
+                                "--inputs", inputs, "--epochs", str(args.epochs), "--batch-size", "128", "--readout",
+                                readout, "--loss", "mae", "--threads", str(args.threads)]
+                        sides["maml"].append(run(maml, env))
+                    line = ", ".join(f"{name} {s[-1].get('seconds_per_epoch', s[-1].get('median')):.4f}"
+                                     if name != "maml" else f"maml {s[-1]['median']:.4f}"
+                                     for name, s in sides.items() if s)
+                    print(f"{key} round {r + 1}: s/epoch {line}", flush=True)
+                medians = {name: float(np.median([x["median"] if name == "maml" else x["seconds_per_epoch"]
+                                                  for x in s])) for name, s in sides.items() if s}
+                results[key] = {"seconds_per_epoch": medians, "like_for_like": readout == "mean",
+                                "n_train": sides["torch_atomsets"][0]["n_train"],
+                                "speedup_vs_maml": medians["maml"] / medians["torch_atomsets"] if "maml" in medians
+                                else None,
+                                "speedup_vs_baseline": medians["baseline"] / medians["torch_atomsets"]
+                                if "baseline" in medians else None, "rounds": sides}
+    payload = {"epochs": args.epochs, "rounds": args.rounds, "threads": args.threads, "batch_size": 128,
+               "loss": "mae", "cases": results,
+               "baseline": os.path.basename(os.path.abspath(args.baseline)) if args.baseline else None}
+    path = write_results(os.path.join("speed", "children.json") if args.save else "child_speed.json", payload,
+                         **({} if args.save else {"folder": os.path.join(ROOT, "runs")}), threads=args.threads)
+    print()
+    for key, r in results.items():
+        extra = "" if r["like_for_like"] else "  (set2set: maml's gates differ; not like for like)"
+        vs = f"{r['speedup_vs_maml']:.1f}x maml" if r["speedup_vs_maml"] else ""
+        vb = f", {r['speedup_vs_baseline']:.2f}x baseline" if r["speedup_vs_baseline"] else ""
+        print(f"{key:26s} {r['seconds_per_epoch']['torch_atomsets'] * 1000:7.1f} ms/epoch  {vs}{vb}{extra}")
+    print(f"wrote {os.path.relpath(path, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
