@@ -147,3 +147,15 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     assert ranks[0]["test"] == pytest.approx(ranks[1]["test"])  # metrics are synchronised
     assert ranks[0]["n_predictions"] == 30 and np.isfinite(ranks[0]["test"])
     assert (tmp_path / "run" / "best.ckpt").exists()
+
+
+def test_predictions_are_float32_under_bf16_mixed_precision():
+    data = regression_data(120)
+    result = train_child(data, paper_split(len(data), 0),
+                         ChildConfig.of(model="AtomSets", max_epochs=2, precision="bf16-mixed"), seed=0)
+    predictions = np.asarray(result["predictions"]["prediction"])
+    # the test MAE is the MAE of the float32 predictions (not of bfloat16-rounded ones)
+    errors = np.abs(np.float32(predictions) - np.float32(data.targets[result["predictions"]["positions"]]))
+    assert result["test"] == pytest.approx(float(errors.mean()), rel=1e-6)
+    rounded = torch.tensor(predictions, dtype=torch.float32).bfloat16().float().numpy()
+    assert not np.array_equal(rounded, predictions)  # the predictions carry more than bfloat16's 8 bits

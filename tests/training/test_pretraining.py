@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import pytorch_lightning as pl
+import torch
 
 from torch_atomsets import load_parent
 from torch_atomsets.data.datasets import Split, load_task
@@ -123,3 +124,24 @@ def test_cli_predicts_with_a_megnet_training_checkpoint(tmp_path, phonons48, cap
 
     assert main(["predict", str(path), "--model", str(tmp_path / "run" / "best.ckpt")]) == 0
     assert "cm^-1" in capsys.readouterr().out
+
+
+def test_a_real_global_state_reaches_the_model(tmp_path, phonons48):
+    from dataclasses import replace
+
+    rng = np.random.RandomState(0)
+    with_state = replace(phonons48, state=rng.uniform(0, 1, size=(48, 3)).astype(np.float32),
+                         fingerprint=phonons48.fingerprint[:-8] + "state003")
+    config = MEGNetConfig(model=dict(SMALL, state_dim=3), batch_size=16, trainer={"max_epochs": 2}, patience=50)
+    result = train_megnet(with_state, fixed_split(), config, run_dir=str(tmp_path / "run"),
+                          graph_root=str(tmp_path / "graphs"))
+    assert np.isfinite(result["test"])
+    from torch_atomsets.lightning.datamodules import GraphDataModule
+
+    datamodule = GraphDataModule(with_state, fixed_split(), root=str(tmp_path / "graphs"))
+    datamodule.setup()
+    batch = next(iter(datamodule.test_dataloader()))
+    assert batch.state.shape == (8, 3) and torch.equal(batch.state, torch.from_numpy(with_state.state[40:48]))
+    wrong = MEGNetConfig(model=SMALL, batch_size=16, trainer={"max_epochs": 1}, patience=50)  # state_dim 2
+    with pytest.raises(Exception, match="3 values per structure, the model expects 2"):
+        train_megnet(with_state, fixed_split(), wrong, graph_root=str(tmp_path / "graphs"))

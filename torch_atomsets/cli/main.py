@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import featurize, models, predict
+    from . import export, featurize, models, predict
 
     parser = argparse.ArgumentParser(
         prog="atomsets", description="AtomSets: hierarchical transfer learning from MEGNet parents (PyTorch "
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"torch_atomsets {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (predict, featurize, models):
+    for module in (predict, featurize, export, models):
         module.add_parser(sub)
     for name, text in LIGHTNING_COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)

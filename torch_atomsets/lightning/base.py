@@ -136,11 +136,18 @@ class AtomSetsModule(pl.LightningModule):
         self._task_type = task_type
         if self.metrics is not None:
             return
-        score = torchmetrics.classification.BinaryAUROC if task_type == CLASSIFICATION else \
-            torchmetrics.MeanAbsoluteError
-        self.metrics = nn.ModuleDict({
-            "train_loss": torchmetrics.MeanMetric(), "val_loss": torchmetrics.MeanMetric(),
-            "test_loss": torchmetrics.MeanMetric(), "val_score": score(), "test_score": score()})
+        # No checks on the device's values inside a step (each would wait for the device):
+        # a NaN loss shows as a NaN epoch mean instead.
+        def score():
+            if task_type == CLASSIFICATION:
+                return torchmetrics.classification.BinaryAUROC(validate_args=False)
+            return torchmetrics.MeanAbsoluteError()
+
+        def mean():
+            return torchmetrics.MeanMetric(nan_strategy="disable")
+
+        self.metrics = nn.ModuleDict({"train_loss": mean(), "val_loss": mean(), "test_loss": mean(),
+                                      "val_score": score(), "test_score": score()})
 
     def compute_loss(self, raw: Tensor, y: Tensor) -> Tensor:
         raw = raw.float()

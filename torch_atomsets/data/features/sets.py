@@ -117,15 +117,21 @@ Store = Union[SetStore, VectorStore]
 
 def weighted_statistics(x: Tensor, weight: Tensor, ptr: Tensor) -> Tensor:
     """Per set: weighted mean, weighted standard deviation, min, max and range of the
-    rows (``V0-stats``: 5 x 16 = 80 features). Fractions and amounts give the same."""
+    rows (``V0-stats``: 5 x 16 = 80 features). Fractions and amounts give the same.
+    Sets are given by offsets ``ptr`` (rows of set i: ``ptr[i]:ptr[i + 1]``)."""
     n = len(ptr) - 1
     index = torch.repeat_interleave(torch.arange(n), ptr[1:] - ptr[:-1])
+    return weighted_statistics_by_index(x, weight, index, n)
+
+
+def weighted_statistics_by_index(x: Tensor, weight: Tensor, index: Tensor, num_sets: int) -> Tensor:
+    """:func:`weighted_statistics` with sets given by the set ``index`` of each row."""
     w = weight.reshape(-1, 1).to(x.dtype)
-    total = scatter(w, index, 0, dim_size=n, reduce="sum").clamp_min(1e-30)
-    mean = scatter(w * x, index, 0, dim_size=n, reduce="sum") / total
-    var = scatter(w * (x - mean[index]) ** 2, index, 0, dim_size=n, reduce="sum") / total
-    low = scatter(x, index, 0, dim_size=n, reduce="min")
-    high = scatter(x, index, 0, dim_size=n, reduce="max")
+    total = scatter(w, index, 0, dim_size=num_sets, reduce="sum").clamp_min(1e-30)
+    mean = scatter(w * x, index, 0, dim_size=num_sets, reduce="sum") / total
+    var = scatter(w * (x - mean[index]) ** 2, index, 0, dim_size=num_sets, reduce="sum") / total
+    low = scatter(x, index, 0, dim_size=num_sets, reduce="min")
+    high = scatter(x, index, 0, dim_size=num_sets, reduce="max")
     return torch.cat([mean, var.clamp_min(0).sqrt(), low, high, high - low], dim=1)
 
 
@@ -266,4 +272,5 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
     return SetStore(x, weight, ptr, y, valid_t, levels.name, failures)
 
 
-__all__ = ["SetBatch", "SetStore", "Store", "VectorStore", "build_store", "gather_sets", "weighted_statistics"]
+__all__ = ["SetBatch", "SetStore", "Store", "VectorStore", "build_store", "gather_sets", "weighted_statistics",
+           "weighted_statistics_by_index"]

@@ -1,0 +1,30 @@
+"""Ctrl-C during `atomsets train`: exit 130, one line saying what was kept, no partial split."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+
+
+def test_ctrl_c_during_training(tmp_path, data_dir):
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "torch_atomsets", "train", "--task", "steels", "--model", "AtomSets",
+               "--seeds", "0", "--max-epochs", "100000", "--patience", "100000", "--results-dir", str(results),
+               "--quiet", "--threads", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(results.rglob("*.partial/logs/metrics.csv")):
+        time.sleep(0.2)
+    assert list(results.rglob("*.partial")), "training did not start"
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert err.strip().splitlines()[-1] == "interrupted: nothing of this split was kept", err
+    assert "Traceback" not in err
+    assert not list(results.rglob("*.partial")) and not list(results.rglob("best.ckpt"))
