@@ -117,3 +117,20 @@ def test_bad_tables_name_the_line(tmp_path, capsys):
     assert "--csv needs --target" in capsys.readouterr().err
     assert main(["train", "--quiet"]) == 2
     assert "give either --task NAME" in capsys.readouterr().err
+
+
+def test_ensemble_train_and_predict_mean_and_spread(tmp_path, capsys, weights_dir):
+    csv = write_csv(tmp_path / "toy.csv", regression_data(120))
+    results = tmp_path / "results"
+    assert main(["train", "--csv", csv, "--target", "y", "--model", "AtomSets-V0", "--seeds", "0", "--max-epochs", "3",
+                 "--ensemble", "2", "--results-dir", str(results), "--weights-dir", weights_dir, "--quiet"]) == 0
+    (run,) = folders(results, "toy")
+    split = results / "toy" / run / "paper-seed-0"
+    assert {"member-0", "member-1", "ensemble.json", "metrics.json", "predictions.csv"} <= {p.name for p in split.iterdir()}
+    metrics = json.loads((split / "metrics.json").read_text())
+    assert metrics["n_members"] == 2 and set(metrics["uncertainty"]) >= {"spearman", "within_1std", "within_2std"}
+    assert (split / "predictions.csv").read_text().splitlines()[0] == "index,target,prediction,std"
+    capsys.readouterr()
+    assert main(["predict", "Fe2O3", "NaCl", "--model", str(split), "--weights-dir", weights_dir]) == 0
+    out = capsys.readouterr().out
+    assert "AtomSets-V0 x2" in out and out.count("±") == 2

@@ -122,8 +122,8 @@ def test_an_interrupt_keeps_finished_splits_and_nothing_partial(tmp_path, monkey
     first = run_child(data, splits[:1], [0], config, str(tmp_path), None, "paper")
     import torch_atomsets.training.runs as runs
 
-    original = runs.train_child
-    monkeypatch.setattr(runs, "train_child", lambda *a, **k: original(*a, **dict(k, callbacks=[_Interrupt()])))
+    original = runs.train_model
+    monkeypatch.setattr(runs, "train_model", lambda *a, **k: original(*a, **dict(k, callbacks=[_Interrupt()])))
     with pytest.raises(RunInterrupted) as info:
         run_child(data, splits, [0, 1], config, str(tmp_path), None, "paper")
     assert "nothing of this split was kept" in info.value.kept

@@ -30,4 +30,9 @@ def run(args: argparse.Namespace) -> int:
         level = f" [{spec.level}]" if spec.level else ""
         print(f"  {spec.name:14s}{level:12s} {spec.description}")
     print("  AtomSets-<levels>, MLP-<levels>: any levels joined with +, e.g. AtomSets-V0+V1, AtomSets-V1+f, MLP-u3+f")
+    from ..training.presets import PRESETS, preset
+
+    print("presets (atomsets train --preset NAME):")
+    for name in sorted(PRESETS):
+        print(f"  {name:24s} " + ", ".join(f"{k}={v}" for k, v in preset(name).items()))
     return 0

@@ -7,7 +7,7 @@ from .common import add_parent_options, apply_threads, emit_predictions, formula
 
 MODEL_HELP = ("a parent: published name (default mp-2019.4.1, alias Eform_MP_2019), a name registered by `atomsets "
               "pretrain --name`, or a file (.hdf5, parent.pt, a pretraining .ckpt); or a trained child: its best.ckpt "
-              "from `atomsets train`")
+              "from `atomsets train`, or the split folder of an ensemble (--ensemble K): mean ± std")
 
 
 def add_parser(sub) -> None:
@@ -24,12 +24,17 @@ def add_parser(sub) -> None:
 
 
 def is_child_model(model) -> bool:
-    """Whether ``--model`` names a trained child (read safely; raises for unreadable files)."""
-    from ..hub.checkpoints import CHILD, checkpoint_kind, looks_like_path
+    """Whether ``--model`` names a trained child (a checkpoint, read safely; or an ensemble's
+    folder)."""
+    import os
 
+    from ..hub.checkpoints import CHILD, FINETUNE, checkpoint_kind, looks_like_path
+
+    if model and os.path.isdir(model):
+        return True
     if not model or not looks_like_path(model) or not model.lower().endswith(".ckpt"):
         return False
-    return checkpoint_kind(model) == CHILD
+    return checkpoint_kind(model) in (CHILD, FINETUNE)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,18 +60,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict_child(args: argparse.Namespace) -> int:
-    from ..inference.child import ChildPredictor
+    from ..inference.child import EnsemblePredictor, load_predictor
 
-    predictor = ChildPredictor(args.model, args.weights_dir, allow_download=not args.offline, device=args.device)
+    predictor = load_predictor(args.model, args.weights_dir, allow_download=not args.offline, device=args.device)
     labels, items, errors = read_inputs(args.inputs, formulas=not predictor.needs_structures)
-    values, failures = predictor.predict(items, names=labels)
+    ensemble = isinstance(predictor, EnsemblePredictor)
+    if ensemble:
+        values, spread, failures = predictor.predict(items, names=labels)
+    else:
+        (values, failures), spread = predictor.predict(items, names=labels), None
     errors += [message for _, message in failures]
     rows = []
-    for label, item, value in zip(labels, items, values):
+    for k, (label, item, value) in enumerate(zip(labels, items, values)):
         if value == value:
             formula, size = formula_and_size(item)
-            rows.append((label, formula, size, float(value)))
-    emit_predictions(args, rows, f"{predictor.target} [{predictor.name}]", predictor.unit)
+            rows.append((label, formula, size, float(value)) + ((float(spread[k]),) if ensemble else ()))
+    emit_predictions(args, rows, f"{predictor.target} [{predictor.name}]", predictor.unit, std=ensemble)
     report(errors)
     return 1 if errors else 0
 

@@ -7,6 +7,8 @@ option as ``--trainer.NAME`` (``--trainer.max_epochs``, ``--trainer.devices``,
 ``--accelerator``, ``--devices``, ``--strategy``, ``--precision`` and ``--num-nodes`` are
 short for their ``--trainer.`` forms. ``--config run.yaml`` reads the same options from a
 file, and ``--print_config`` prints a complete file that ``--config`` accepts back.
+``--preset NAME`` applies a named setting (``atomsets models`` lists them); options given
+next to it win.
 """
 from __future__ import annotations
 
@@ -61,10 +63,33 @@ def build_parser(prog: str, description: str, option_classes: Sequence, trainer_
     return parser
 
 
+def expand_preset(argv: Sequence[str]) -> List[str]:
+    """``--preset NAME`` -> the preset's options, placed first so that options given next to
+    it win (:mod:`torch_atomsets.training.presets`)."""
+    from ..training.presets import preset_arguments
+
+    rest, presets = [], []
+    argv = list(argv)
+    k = 0
+    while k < len(argv):
+        arg = argv[k]
+        if arg == "--preset" and k + 1 < len(argv):
+            presets.append(argv[k + 1])
+            k += 2
+            continue
+        if arg.startswith("--preset="):
+            presets.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        k += 1
+    return [a for name in presets for a in preset_arguments(name)] + rest
+
+
 def parse(parser, argv: Sequence[str], option_classes: Sequence, short_forms: Sequence[str] = TRAINER_SHORT_FORMS):
     """Parse, turning the parser's errors into one line (exit 2) instead of a usage dump."""
     from jsonargparse import ArgumentError
 
+    argv = expand_preset(argv)
     try:
         return parser.parse_args(normalise_argv(argv, short_forms, boolean_fields(option_classes)))
     except ArgumentError as exc:
@@ -142,7 +167,7 @@ def run(cfg) -> int:
     run_options = dataclass_values(RunOptions, values)
     trainer = trainer_values(cfg)
     spec = model_spec(model.model)
-    if not spec.is_child:
+    if not spec.is_child and spec.kind != "finetune":
         from ..errors import ConfigError
 
         raise ConfigError(f"{model.model} is not a child model; train a MEGNet with `atomsets pretrain`")

@@ -9,6 +9,8 @@ file                what                                                read / w
                     "metadata"}``)
 ``*.ckpt`` (child)  a Lightning checkpoint of ``ChildModule``           ``ChildModule.load_from_checkpoint``
 ``*.ckpt`` (MEGNet) a Lightning checkpoint of ``MEGNetModule``          :func:`parent_from_checkpoint`
+ensemble folder     ``ensemble.json`` (members' checkpoints, thresholds) training.ensemble /
+                    and ``member-m/best.ckpt``                          inference.child
 ==================  ==================================================  =====================
 
 Every file a user hands us is unpickled with ``torch.load(weights_only=True)``: tensors,
@@ -30,6 +32,9 @@ PARENT_FORMAT = "torch_atomsets.megnet/1"
 #: The entry our LightningModules add to their checkpoints: ``{"kind": ..., "version": 1}``.
 CHECKPOINT_KEY = "torch_atomsets"
 CHILD = "child"
+FINETUNE = "finetune"
+#: The file that makes a folder an ensemble: ``{"members": [paths], "thresholds": [...]}``.
+ENSEMBLE_FILE = "ensemble.json"
 MEGNET = "megnet"
 MODEL_SUFFIXES = (".ckpt", ".pt", ".pth", ".hdf5", ".h5")
 
@@ -69,13 +74,13 @@ def read_checkpoint(path: str) -> Dict[str, Any]:
 
 
 def checkpoint_kind(path: str, payload: Optional[Dict[str, Any]] = None) -> str:
-    """``"child"`` or ``"megnet"`` for a checkpoint written by our modules; a
+    """``"child"``, ``"finetune"`` or ``"megnet"`` for a checkpoint written by our modules; a
     :class:`~torch_atomsets.errors.CheckpointError` for anything else."""
     payload = read_checkpoint(path) if payload is None else payload
     mark = payload.get(CHECKPOINT_KEY)
-    if not isinstance(mark, dict) or mark.get("kind") not in (CHILD, MEGNET):
-        raise CheckpointError(f"{path}: a Lightning checkpoint, but not one written by torch_atomsets' ChildModule "
-                              "or MEGNetModule (a checkpoint from torch_atomsets 0.1 must be retrained)")
+    if not isinstance(mark, dict) or mark.get("kind") not in (CHILD, MEGNET, FINETUNE):
+        raise CheckpointError(f"{path}: a Lightning checkpoint, but not one written by torch_atomsets' ChildModule, "
+                              "FineTuneModule or MEGNetModule (a checkpoint from torch_atomsets 0.1 must be retrained)")
     return mark["kind"]
 
 
@@ -121,5 +126,5 @@ def parent_from_checkpoint(path: str) -> Tuple[MEGNet, Dict[str, Any]]:
     return model.eval(), {"unit": info.get("unit", ""), "target": info.get("target", "prediction"), "training": info}
 
 
-__all__ = ["CHECKPOINT_KEY", "CHILD", "MEGNET", "PARENT_FORMAT", "checkpoint_kind", "looks_like_path",
+__all__ = ["CHECKPOINT_KEY", "CHILD", "ENSEMBLE_FILE", "FINETUNE", "MEGNET", "PARENT_FORMAT", "checkpoint_kind", "looks_like_path",
            "mark_checkpoint", "parent_from_checkpoint", "read_checkpoint", "read_parent", "save_parent"]

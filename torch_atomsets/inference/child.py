@@ -9,7 +9,7 @@ import torch
 from ..data.datasets.table import MaterialsData
 from ..data.features.sets import build_store
 from ..errors import AtomSetsInputError, CheckpointError
-from ..hub.checkpoints import CHILD, checkpoint_kind
+from ..hub.checkpoints import CHILD, ENSEMBLE_FILE, FINETUNE, checkpoint_kind
 from ..hub.parents import load_parent_model
 from ..levels import parse_levels
 from ..lightning.child import ChildModule
@@ -140,6 +140,104 @@ class ChildPredictor:
         return out
 
 
+class EnsemblePredictor:
+    """An ensemble written by ``atomsets train --ensemble K`` (a split folder holding
+    ``ensemble.json`` and ``member-m/best.ckpt``): the members' mean, and their standard
+    deviation as the uncertainty."""
+
+    def __init__(self, folder: str, weights_dir: Optional[str] = None, allow_download: bool = True,
+                 device: Union[str, torch.device] = "cpu"):
+        import json
+        import os
+
+        path = os.path.join(folder, ENSEMBLE_FILE)
+        try:
+            with open(path) as handle:
+                spec = json.load(handle)
+            members = [os.path.join(folder, member) for member in spec["members"]]
+        except (OSError, ValueError, KeyError) as exc:
+            raise CheckpointError(f"{folder}: not an ensemble folder (no readable {ENSEMBLE_FILE}: {exc})") from None
+        self.folder = folder
+        self.members = [ChildPredictor(m, weights_dir, allow_download, device) for m in members]
+        thresholds = [t for t in spec.get("thresholds", []) if t is not None]
+        self.threshold = float(np.mean(thresholds)) if thresholds else None
+        first = self.members[0]
+        self.name, self.unit, self.target = f"{first.name} x{len(self.members)}", first.unit, first.target
+        self.needs_structures, self.is_classification = first.needs_structures, first.is_classification
+
+    def predict(self, inputs: Sequence[Any], names: Optional[Sequence[str]] = None
+                ) -> Tuple[np.ndarray, np.ndarray, List[Tuple[int, str]]]:
+        """``(mean, std, failures)`` over the members (NaN where an input failed)."""
+        items = list(inputs)
+        runs = [member.predict(items, names) for member in self.members]
+        values = np.stack([values for values, _ in runs])
+        failures = sorted({f for _, fs in runs for f in fs})
+        return values.mean(axis=0).astype(np.float32), values.std(axis=0).astype(np.float32), failures
+
+
+class FineTunePredictor:
+    """A fine-tuned child (``AtomSets-<levels>-FT``, its ``tuned/best.ckpt``): its own parent
+    and head, on crystal structures."""
+
+    needs_structures = True
+
+    def __init__(self, checkpoint: str, device: Union[str, torch.device] = "cpu"):
+        from ..data.graphs.converter import CrystalGraphConverter
+        from ..lightning.finetune import FineTuneModule
+
+        self.device = torch.device(device)
+        with quiet_lightning():
+            self.module = FineTuneModule.load_from_checkpoint(checkpoint, map_location=self.device,
+                                                              weights_only=True).eval()
+        self.converter = CrystalGraphConverter.for_model(self.module.parent)
+        head = self.module.hparams.child
+        self.info = dict(head.get("info") or {})
+        self.name = f"{head.get('model')}-FT"
+        self.is_classification = self.module.is_classification
+        self.unit = "probability" if self.is_classification else self.info.get("unit", "")
+        self.target = self.info.get("target") or "prediction"
+
+    def predict(self, inputs: Sequence[Any], names: Optional[Sequence[str]] = None, batch_size: int = 256
+                ) -> Tuple[np.ndarray, List[Tuple[int, str]]]:
+        from ..data.graphs.batch import iter_graph_batches
+
+        items = list(inputs)
+        labels = [str(n) for n in names] if names is not None else [f"input {k}" for k in range(len(items))]
+        values = np.full(len(items), np.nan, dtype=np.float32)
+        failures: List[Tuple[int, str]] = []
+        structures = []
+        for k, item in enumerate(items):
+            if isinstance(item, str):
+                failures.append((k, f"{labels[k]}: {self.name} needs a crystal structure (a file), not a formula"))
+                structures.append(None)
+            else:
+                structures.append(item)
+        keep = [k for k, s in enumerate(structures) if s is not None]
+        state_dim = self.module.parent.state_dim
+        graph_failures: List[Tuple[int, str]] = []  # positions within `keep`
+        with torch.no_grad():
+            for positions, graphs in iter_graph_batches([structures[k] for k in keep], self.converter,
+                                                        [labels[k] for k in keep], batch_size, failures=graph_failures):
+                graphs = graphs.to(self.device)
+                graphs.state = torch.zeros(graphs.num_graphs, state_dim, device=self.device)
+                values[np.asarray(keep)[positions]] = self.module.predict_graphs(graphs).cpu().numpy()
+        failures += [(keep[i], message) for i, message in graph_failures]
+        return values, sorted(failures)
+
+
+def load_predictor(path: str, weights_dir: Optional[str] = None, allow_download: bool = True,
+                   device: Union[str, torch.device] = "cpu"):
+    """A :class:`ChildPredictor` for a child's checkpoint, a :class:`FineTunePredictor` for a
+    fine-tuned one, an :class:`EnsemblePredictor` for an ensemble's folder."""
+    import os
+
+    if os.path.isdir(path):
+        return EnsemblePredictor(path, weights_dir, allow_download, device)
+    if checkpoint_kind(path) == FINETUNE:
+        return FineTunePredictor(path, device)
+    return ChildPredictor(path, weights_dir, allow_download, device)
+
+
 def predict_inputs(checkpoint: str, inputs: Sequence[Any], **kwargs) -> np.ndarray:
     """Shortcut: predictions of a trained child; raises on the first input it cannot take."""
     values, failures = ChildPredictor(checkpoint).predict(inputs, **kwargs)
@@ -148,4 +246,4 @@ def predict_inputs(checkpoint: str, inputs: Sequence[Any], **kwargs) -> np.ndarr
     return values
 
 
-__all__ = ["ChildPredictor", "load_child", "predict_inputs"]
+__all__ = ["ChildPredictor", "EnsemblePredictor", "FineTunePredictor", "load_child", "load_predictor", "predict_inputs"]

@@ -30,6 +30,7 @@ from ..errors import AtomSetsInputError
 from ..levels import parent_output_levels, parse_levels
 from ..lightning.child import ChildModule
 from ..models.megnet import MEGNet
+from ..models.registry import child_input
 
 GRAPH_INPUTS = ("z", "edge_index", "edge_distance", "state", "batch")
 SET_INPUTS = ("z", "weight", "index", "sets")
@@ -77,13 +78,7 @@ class ChildProgram(nn.Module):
     def _from_graphs(self, z, edge_index, edge_distance, state, batch) -> Tensor:
         num_graphs = state.shape[0]
         out = self.parent(z, edge_index, edge_distance, state, batch, num_graphs)
-        blocks = []
-        for part in self.levels.parts:
-            value = out.level(part.name)
-            if self.levels.per == "atom" and not part.per_atom:
-                value = value[batch]  # a structure's vector on each of its sites
-            blocks.append(value)
-        x = torch.cat(blocks, dim=1) if len(blocks) > 1 else blocks[0]
+        x = child_input(out, self.levels, batch)
         network = self.module.network
         if self.levels.per == "structure":
             return network(x)

@@ -4,7 +4,8 @@ from .base import LOSSES, TASK_TYPE_DEFAULTS, AtomSetsModule
 from .callbacks import EpochTimer, InterruptRecorder, ProbabilityCalibration, fit_platt
 from .child import ChildModule
 from .datamodules import ChildDataModule, GraphDataModule
+from .finetune import FineTuneModule
 from .parent import MEGNetModule
 
-__all__ = ["LOSSES", "TASK_TYPE_DEFAULTS", "AtomSetsModule", "ChildDataModule", "ChildModule", "EpochTimer",
+__all__ = ["LOSSES", "TASK_TYPE_DEFAULTS", "AtomSetsModule", "ChildDataModule", "ChildModule", "EpochTimer", "FineTuneModule",
            "GraphDataModule", "InterruptRecorder", "MEGNetModule", "ProbabilityCalibration", "fit_platt"]

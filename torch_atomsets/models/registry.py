@@ -13,7 +13,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Optional
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from ..levels import LevelSet, parse_levels
 from .atomsets import AtomSets, FeatureMLP
@@ -22,6 +23,9 @@ from .hyperparameters import ChildHyperparameters
 ATOMSETS = "atomsets"
 MLP = "mlp"
 MEGNET = "megnet"
+FINETUNE = "finetune"
+#: A model name ending in this is the same child with its parent trained end to end.
+FINETUNE_SUFFIX = "-FT"
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,13 @@ class ModelSpec:
 
     @property
     def is_child(self) -> bool:
+        """Whether it trains on cached features (an AtomSets or an MLP)."""
         return self.kind in (ATOMSETS, MLP)
+
+    @property
+    def frozen(self) -> "ModelSpec":
+        """The child a fine-tuned model starts from (itself for other models)."""
+        return model_spec(self.name[:-len(FINETUNE_SUFFIX)]) if self.kind == FINETUNE else self
 
 
 def _paper_models() -> dict:
@@ -69,6 +79,12 @@ def model_spec(name: str) -> ModelSpec:
 
     if name in MODELS:
         return MODELS[name]
+    if name.endswith(FINETUNE_SUFFIX):
+        base = model_spec(name[:-len(FINETUNE_SUFFIX)])
+        if not base.is_child or not base.levels.needs_forward:
+            raise ConfigError(f"model {name!r}: fine-tuning trains the parent through a child of its convolution "
+                              f"levels (V1.., u1.., f, ...), and {base.name} reads {base.level}")
+        return ModelSpec(name, FINETUNE, base.level, f"{base.name} with its parent fine-tuned end to end")
     for prefix, kind in (("AtomSets-", ATOMSETS), ("MLP-", MLP)):
         if name.startswith(prefix):
             expression = name[len(prefix):]
@@ -89,6 +105,19 @@ def model_spec(name: str) -> ModelSpec:
                       f"MLP-<levels> such as AtomSets-V0+V1)")
 
 
+def child_input(output, levels: LevelSet, batch: Tensor) -> Tensor:
+    """A child's input from a parent's forward pass (a :class:`MEGNetOutput`): its levels
+    concatenated, per atom (structure levels broadcast to the atoms of their graph, ``batch``)
+    or per structure."""
+    blocks = []
+    for part in levels.parts:
+        value = output.level(part.name)
+        if levels.per == "atom" and not part.per_atom:
+            value = value[batch]
+        blocks.append(value)
+    return torch.cat(blocks, dim=1) if len(blocks) > 1 else blocks[0]
+
+
 def build_child(spec: ModelSpec, in_channels: Optional[int], hyperparameters: ChildHyperparameters,
                 out_dim: int = 1) -> nn.Module:
     """The network of a child model: :class:`AtomSets` or :class:`FeatureMLP`."""
@@ -103,4 +132,4 @@ def build_child(spec: ModelSpec, in_channels: Optional[int], hyperparameters: Ch
     raise ValueError(f"{spec.name} is not a child model")
 
 
-__all__ = ["MODELS", "ModelSpec", "build_child", "model_spec"]
+__all__ = ["FINETUNE_SUFFIX", "MODELS", "ModelSpec", "build_child", "child_input", "model_spec"]

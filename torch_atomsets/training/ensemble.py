@@ -17,13 +17,12 @@ import numpy as np
 
 from ..data.datasets.splits import Split, carve_validation
 from ..data.datasets.table import MaterialsData
+from ..hub.checkpoints import ENSEMBLE_FILE
 from ..utils.files import write_json
-from .child import train_child
 from .config import ChildConfig
+from .finetune import train_model
 from .metrics import label_scores, score, uncertainty_scores
 from .runner import METRICS_FILE, is_finished, read_metrics, write_predictions
-
-ENSEMBLE_FILE = "ensemble.json"
 
 
 def member_splits(split: Split, members: int, seed: int) -> List[Tuple[Split, int]]:
@@ -73,7 +72,7 @@ def train_ensemble(data: MaterialsData, split: Split, config: ChildConfig, seed:
             result = read_metrics(folder)
             result["predictions"] = _read_predictions(folder, data)
         else:
-            result = train_child(data, member_split, config, member_seed, folder, record=key, **options)
+            result = train_model(data, member_split, config, member_seed, folder, record=key, **options)
         results.append(result)
     combined = combine(data, results)
     out = dict(results[0])

@@ -11,9 +11,9 @@ import numpy as np
 from ..data.datasets.splits import Split
 from ..data.datasets.table import MaterialsData
 from ..utils.files import write_json
-from .child import train_child
 from .config import ChildConfig
 from .ensemble import train_ensemble
+from .finetune import train_model
 from .identity import identity_hash, run_identity, split_identity
 from .runner import is_finished, read_metrics
 
@@ -76,7 +76,7 @@ def run_child(data: MaterialsData, splits: List[Split], seeds: List[int], config
             result = train_ensemble(data, split, config, seed, split_dir, config.optim.ensemble,
                                     record={"identity": key}, **options)
         else:
-            result = train_child(data, split, config, seed, split_dir, record={"identity": key}, **options)
+            result = train_model(data, split, config, seed, split_dir, record={"identity": key}, **options)
         run.results.append(result)
         run.reused.append(False)
         if report:
