@@ -65,12 +65,25 @@ class Features:
             return cls([str(n) for n in data["names"]], data["atom_ptr"], data["atomic_numbers"], arrays)
 
 
-def _labels(structures: Sequence, names: Optional[Sequence[str]]) -> List[str]:
+class _DefaultLabels:
+    """``structure #i (formula)`` for messages, made only when one is printed."""
+
+    def __init__(self, structures: Sequence):
+        self.structures = structures
+
+    def __len__(self) -> int:
+        return len(self.structures)
+
+    def __getitem__(self, i: int):
+        return lambda: f"structure #{i} ({describe(self.structures[i])})"
+
+
+def _labels(structures: Sequence, names: Optional[Sequence[str]]):
     if names is not None:
         if len(names) != len(structures):
             raise ConfigError(f"{len(names)} names for {len(structures)} structures")
         return [str(n) for n in names]
-    return [f"structure #{i} ({describe(s)})" for i, s in enumerate(structures)]
+    return _DefaultLabels(structures)
 
 
 class Parent:
@@ -145,7 +158,8 @@ class Parent:
         arrays = {k: np.concatenate(v) if v else np.zeros((0,), np.float32) for k, v in parts.items()}
         if arrays["prediction"].ndim == 2 and arrays["prediction"].shape[1] == 1:
             arrays["prediction"] = arrays["prediction"][:, 0]
-        return Features([labels[i] for i in kept], np.concatenate(ptr_parts),
+        names = [labels[i] if isinstance(labels, list) else f"structure #{i}" for i in kept]
+        return Features(names, np.concatenate(ptr_parts),
                         np.concatenate(z_parts) if z_parts else np.zeros(0, np.int64), arrays)
 
 

@@ -8,7 +8,7 @@ import torch
 from torch_geometric.data import Data
 
 from ...errors import StructureError
-from ..inputs.structures import StructureLike, describe, to_structure
+from ..inputs.structures import StructureLike, label_of, to_structure
 
 _PBC = np.array([1, 1, 1], dtype=np.int64)
 
@@ -17,6 +17,21 @@ _PBC = np.array([1, 1, 1], dtype=np.int64)
 #: MatBench phonons, dielectric, jdft2d, perovskites and the approximate MP sets is 0.73 A
 #: or more (benchmarks/results/data/min_distance.json); an H2 molecule's bond is 0.74 A.
 MIN_DISTANCE = 0.5
+
+
+class _Label:
+    """A structure's name, made only when an error message prints it."""
+
+    __slots__ = ("name", "structure")
+
+    def __init__(self, name, structure):
+        self.name, self.structure = name, structure
+
+    def __str__(self) -> str:
+        return label_of(self.name, self.structure)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 class CrystalGraphConverter:
@@ -69,20 +84,22 @@ class CrystalGraphConverter:
     def arrays(self, structure: StructureLike, name: Optional[str] = None):
         """The graph as numpy arrays ``(z, neighbour, centre, distance)``.
 
-        ``name`` labels the structure in error messages (a file name, a row id).
+        ``name`` labels the structure in error messages (a file name, a row id, or a
+        zero-argument function giving one).
         """
         from pymatgen.optimization.neighbors import find_points_in_spheres
 
-        label = name or describe(structure)
-        structure = to_structure(structure, label)
-        if not structure.is_ordered:
+        structure = to_structure(structure, name)
+        label = _Label(name, structure)
+        if len(structure) == 0:
+            raise StructureError(f"{label}: structure has no sites")
+        try:  # one pass over the sites: a disordered site has no single specie
+            z = np.fromiter(structure.atomic_numbers, dtype=np.int64, count=len(structure))
+        except AttributeError:
             raise StructureError(
                 f"{label}: has disordered (partially occupied or mixed) sites, which the "
                 "MEGNet parents cannot embed; order the structure first (e.g. pymatgen's "
-                "OrderDisorderedStructureTransformation)")
-        if len(structure) == 0:
-            raise StructureError(f"{label}: structure has no sites")
-        z = np.fromiter((site.specie.Z for site in structure), dtype=np.int64, count=len(structure))
+                "OrderDisorderedStructureTransformation)") from None
         if z.max() > self.max_z:
             bad = sorted({site.specie.symbol for site in structure if site.specie.Z > self.max_z})
             raise StructureError(f"{label}: element(s) {', '.join(bad)} beyond Z = {self.max_z}, "

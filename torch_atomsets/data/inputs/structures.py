@@ -30,14 +30,24 @@ def _is_ase_atoms(obj: Any) -> bool:
     return isinstance(obj, Atoms)
 
 
-def to_structure(obj: StructureLike, label: str = None):
+def label_of(label, obj: Any) -> str:
+    """``label`` as text: a string, a zero-argument function giving one (labels cost a
+    formula each, so they are made only when a message needs them), or ``None`` for
+    :func:`describe` of ``obj``."""
+    if callable(label):
+        return label()
+    return label or describe(obj)
+
+
+def to_structure(obj: StructureLike, label=None):
     """Return a pymatgen ``Structure`` for a ``Structure``, an ASE ``Atoms``, a
-    ``Structure.as_dict()`` dict, or a path to a file holding exactly one structure."""
+    ``Structure.as_dict()`` dict, or a path to a file holding exactly one structure.
+    ``label`` names it in error messages (see :func:`label_of`)."""
     from pymatgen.core import Structure
 
-    label = label or describe(obj)
     if isinstance(obj, Structure):
         return obj
+    label = label_of(label, obj)
     if isinstance(obj, dict):
         try:
             return Structure.from_dict(obj)
