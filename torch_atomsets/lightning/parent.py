@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Union
 
+import torch
 from torch import Tensor
 
 from ..errors import ConfigError
 from ..hub.checkpoints import MEGNET, mark_checkpoint, save_parent
 from ..hub.parents import load_parent_model
 from ..models.megnet import MEGNet
-from .base import REGRESSION, AtomSetsModule
+from .base import CLASSIFICATION, REGRESSION, AtomSetsModule
 
 
 class MEGNetModule(AtomSetsModule):
@@ -32,6 +33,9 @@ class MEGNetModule(AtomSetsModule):
         init_from: fine-tune: a parent name or path whose weights start the training (its
             architecture replaces ``model_config``; the checkpoint keeps the architecture,
             not the reference).
+        task_type: ``regression`` (default) or ``classification`` (the head gives a logit,
+            trained with binary cross-entropy; predictions are probabilities; no target
+            normalisation).
         info: metadata kept with the checkpoint (dataset, unit, target).
     """
 
@@ -39,7 +43,8 @@ class MEGNetModule(AtomSetsModule):
                  optimizer: str = "adam", learning_rate: Optional[float] = 1e-3, weight_decay: float = 0.0,
                  scheduler: str = "plateau", scheduler_patience: int = 20, normalise_targets: bool = True,
                  target_mean: Optional[float] = None, target_std: Optional[float] = None,
-                 init_from: Optional[str] = None, info: Optional[Dict[str, Any]] = None):
+                 init_from: Optional[str] = None, task_type: str = REGRESSION,
+                 info: Optional[Dict[str, Any]] = None):
         super().__init__(loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience)
         start = None
         if init_from:
@@ -54,8 +59,14 @@ class MEGNetModule(AtomSetsModule):
         if start is not None:
             state = {k: v for k, v in start.state_dict().items() if not k.startswith("target_")}
             self.model.load_state_dict(state, strict=False)
-        self.build_metrics(REGRESSION)
+        if task_type not in (REGRESSION, CLASSIFICATION):
+            raise ConfigError(f"task_type must be regression or classification, got {task_type!r}")
+        if task_type == CLASSIFICATION:
+            self.hparams.normalise_targets = False
+        self.build_metrics(task_type)
         self._apply_target_statistics()
+        # sigmoid(a * logit + b), fitted on validation by ProbabilityCalibration (classification)
+        self.register_buffer("calibration", torch.tensor([1.0, 0.0]))
 
     def _apply_target_statistics(self) -> None:
         hp = self.hparams
@@ -81,17 +92,24 @@ class MEGNetModule(AtomSetsModule):
         mark_checkpoint(checkpoint, MEGNET)
 
     def forward(self, batch) -> Tensor:
-        """Predictions ``(B,)`` in the target's unit."""
+        """Predictions ``(B,)`` in the target's unit (logits for classification)."""
         out = self.model(batch.z, batch.edge_index, batch.edge_distance, batch.state, batch.batch, batch.num_graphs)
         return out.prediction[:, 0]
 
     def output(self, raw: Tensor) -> Tensor:
+        if self.is_classification:
+            return torch.sigmoid(raw.float() * self.calibration[0] + self.calibration[1])
         return raw.float()
+
+    def selection_output(self, raw: Tensor) -> Tensor:
+        return torch.sigmoid(raw.float()) if self.is_classification else raw.float()
 
     def scaled_target(self, y: Tensor) -> Tensor:
         return (y - self.model.target_mean[0]) / self.model.target_std[0]
 
     def compute_loss(self, raw: Tensor, y: Tensor) -> Tensor:
+        if self.is_classification:
+            return super().compute_loss(raw, y)
         return self.regression_loss(self.scaled_target(raw.float()), self.scaled_target(y))
 
     def export_parent(self, path: str, overwrite: bool = False) -> str:
