@@ -102,9 +102,13 @@ def collect(results, protocol):
 
 def summarise(runs):
     values = np.array([r["test_reported"] for r in runs])
-    reduced = len(runs) < 5 or any(r.get("max_epochs_reached") for r in runs)
+    reduced = len(runs) < 5 or any(r.get("max_epochs_reached") for r in runs) or \
+        any((r.get("patience") or 200) < 200 for r in runs) or any(r.get("max_time") for r in runs)
     return {"mean": float(values.mean()), "std": float(values.std()), "n": len(runs), "reduced": reduced,
             "capped": sum(bool(r.get("max_epochs_reached")) for r in runs),
+            "patience": min(r.get("patience") or 200 for r in runs),
+            "batch_size": sorted({r.get("batch_size") for r in runs if r.get("batch_size")}),
+            "max_time": sorted({r.get("max_time") for r in runs if r.get("max_time")}),
             "max_epochs": max(r.get("max_epochs") or 0 for r in runs), "fidelity": runs[0]["fidelity"],
             "dataset": runs[0]["dataset"], "unit": runs[0]["unit"], "metric": runs[0]["metric"]}
 
@@ -138,6 +142,12 @@ def cell_text(summary, task):
         notes.append(f"{summary['n']}/5 seeds")
     if summary["capped"]:
         notes.append(f"{summary['capped']} capped at {summary['max_epochs']} epochs")
+    if summary["patience"] < 200:
+        notes.append(f"patience {summary['patience']}")
+    if summary["batch_size"]:
+        notes.append(f"batch {'/'.join(map(str, summary['batch_size']))}")
+    if summary["max_time"]:
+        notes.append(f"time cap {'/'.join(summary['max_time'])}")
     return text, "; ".join(notes)
 
 

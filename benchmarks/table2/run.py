@@ -76,10 +76,12 @@ def run_one(job):
         trainer = {"max_epochs": job["megnet_max_epochs"], "logger": False}
         if job["megnet_max_time"]:
             trainer["max_time"] = job["megnet_max_time"]
-        result = train_megnet(data, split, MEGNetConfig(patience=job["patience"], trainer=trainer), seed=job["split"])
+        result = train_megnet(data, split, MEGNetConfig(patience=job["patience"], trainer=trainer,
+                                                        batch_size=job["batch_size"] or 128), seed=job["split"])
     else:
+        options = {"batch_size": job["batch_size"]} if job["batch_size"] else {}
         config = ChildConfig.of(model=job["model"], max_epochs=job["max_epochs"], patience=job["patience"],
-                                trainer={"logger": False})
+                                trainer={"logger": False}, **options)
         result = train_child(data, split, config, seed=job["split"])
     unit, factor = report_unit(job["task"])
     positions = np.asarray(result["predictions"]["positions"], dtype=np.int64)
@@ -92,7 +94,7 @@ def run_one(job):
                   test_reported=result["test"] * (factor if result["metric"] == "mae" else 1.0),
                   max_epochs=job["megnet_max_epochs"] if job["model"] == "MEGNet" else job["max_epochs"],
                   max_time=job["megnet_max_time"] if job["model"] == "MEGNet" else None,
-                  patience=job["patience"], wall_seconds=time.time() - start,
+                  patience=job["patience"], batch_size=job["batch_size"], wall_seconds=time.time() - start,
                   predictions={"index": data.index[positions].tolist(), "target": data.targets[positions].tolist(),
                                "prediction": result["predictions"]["prediction"]},
                   provenance=provenance(threads=job["threads"]))
@@ -126,7 +128,7 @@ def jobs_for(args):
                 jobs.append(dict(task=task, model=model, dataset=dataset, protocol=args.protocol, split=split,
                                  max_epochs=args.max_epochs, patience=args.patience,
                                  megnet_max_epochs=args.megnet_max_epochs, megnet_max_time=args.megnet_max_time,
-                                 threads=args.threads, path=path))
+                                 batch_size=args.batch_size, threads=args.threads, path=path))
     return jobs
 
 
@@ -139,6 +141,8 @@ def main():
     parser.add_argument("--seeds", default="0-4", help="paper seeds / matbench folds (default 0-4)")
     parser.add_argument("--max-epochs", type=int, default=10000, help="cap on child epochs (10000)")
     parser.add_argument("--patience", type=int, default=200, help="early-stopping patience (paper: 200)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="batch size (default: the package's, by task type; MEGNet 128)")
     parser.add_argument("--megnet-max-epochs", type=int, default=1000, help="cap on MEGNet epochs (1000)")
     parser.add_argument("--megnet-max-time", default=None, help="wall-time cap per MEGNet run, DD:HH:MM:SS")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
