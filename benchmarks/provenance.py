@@ -83,6 +83,10 @@ def machine():
         info["cores_available"] = len(os.sched_getaffinity(0))
     except AttributeError:
         pass
+    try:  # other work on a shared machine slows absolute figures (ratios measured alternately less so)
+        info["load_average_1_5_15min"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:

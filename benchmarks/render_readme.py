@@ -33,7 +33,9 @@ def _load(relative):
 
 def _machine(p):
     m = (p or {}).get("machine", {})
-    return f"{m.get('cpu', '?')}, {m.get('cpu_count', '?')} cores" + (f", {m['gpu']}" if m.get("gpu") else "")
+    load = m.get("load_average_1_5_15min")
+    return (f"{m.get('cpu', '?')}, {m.get('cpu_count', '?')} cores" + (f", {m['gpu']}" if m.get("gpu") else "")
+            + (f", load {load[0]:.1f} when written" if load else ""))
 
 
 def _made(p, command=None):
