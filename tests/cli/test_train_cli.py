@@ -134,3 +134,37 @@ def test_ensemble_train_and_predict_mean_and_spread(tmp_path, capsys, weights_di
     assert main(["predict", "Fe2O3", "NaCl", "--model", str(split), "--weights-dir", weights_dir]) == 0
     out = capsys.readouterr().out
     assert "AtomSets-V0 x2" in out and out.count("±") == 2
+
+
+def test_a_structure_table_names_files_and_lines(tmp_path, capsys, weights_dir, small_structures):
+    from pymatgen.core import Lattice, Structure
+
+    small_structures[1].to(filename=str(tmp_path / "nacl.cif"))
+    small_structures[2].to(filename=str(tmp_path / "cu.cif"))
+    (tmp_path / "lonely.json").write_text(json.dumps(Structure(Lattice.cubic(9.0), ["Kr"], [[0, 0, 0]]).as_dict()))
+    names = ["nacl.cif", "lonely.json"] + ["nacl.cif", "cu.cif"] * 14
+    (tmp_path / "table.csv").write_text("structure,y\n" + "\n".join(f"{n},{i % 7}" for i, n in enumerate(names)) + "\n")
+    common = ["train", "--csv", str(tmp_path / "table.csv"), "--target", "y", "--seeds", "0", "--max-epochs", "1",
+              "--results-dir", str(tmp_path / "r"), "--weights-dir", weights_dir, "--quiet"]
+    assert main(common + ["--model", "AtomSets-V1"]) == 0
+    err = capsys.readouterr().err
+    assert "1 sample(s) left out" in err and "lonely.json (table.csv line 3): no bond within the cutoff" in err
+    assert main(common + ["--model", "AtomSets-V0"]) == 0  # V0 needs no bond: nothing left out
+    assert "left out" not in capsys.readouterr().err
+    (tmp_path / "broken.cif").write_text("data_x\n_cell_length_a oops\n")
+    (tmp_path / "bad.csv").write_text("structure,y\nnacl.cif,1\nbroken.cif,2\n")
+    assert main(["train", "--csv", str(tmp_path / "bad.csv"), "--target", "y", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: line 3:" in err and "broken.cif" in err and err.count("\n") == 1
+
+
+def test_a_trained_embedding_refuses_elements_it_never_saw(tmp_path, capsys):
+    csv = write_csv(tmp_path / "toy.csv", regression_data(120))
+    assert main(["train", "--csv", csv, "--target", "y", "--model", "AtomSets", "--seeds", "0", "--max-epochs", "2",
+                 "--results-dir", str(tmp_path / "r"), "--quiet"]) == 0
+    (checkpoint,) = (tmp_path / "r").rglob("best.ckpt")
+    capsys.readouterr()
+    assert main(["predict", "Fe2O3", "UO2", "--model", str(checkpoint)]) == 1
+    captured = capsys.readouterr()
+    assert "Fe2O3" in captured.out and "UO2" not in captured.out
+    assert "UO2: contains U, which AtomSets never saw in training" in captured.err

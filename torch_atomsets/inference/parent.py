@@ -118,30 +118,32 @@ class Parent:
 
     def predict(self, structures: Iterable[StructureLike], names: Optional[Sequence[str]] = None,
                 batch_size: int = 256, progress: Optional[bool] = None, max_bonds: Optional[int] = None,
-                failures: Optional[list] = None) -> np.ndarray:
+                failures: Optional[list] = None, compressed: bool = True) -> np.ndarray:
         """Predictions for each structure, ``(n,)`` (or ``(n, out_dim)``), in the parent's
         unit (``parent.unit``; eV/atom for the published parents).
 
         A structure the parent cannot take raises an error naming it; with a ``failures``
         list it gets NaN instead and ``(position, message)`` is appended to the list.
+        ``compressed`` runs each batch on its symmetry-compressed graph (the same numbers to
+        float32 rounding, for about half the work; :mod:`torch_atomsets.data.graphs.compress`).
         """
         structures = list(structures)
         out_dim = self.model.config["out_dim"]
         values = np.full((len(structures), out_dim), np.nan, dtype=np.float32)
         for positions, _, out in run_parent(self.model, structures, _labels(structures, names), batch_size, max_bonds,
-                                            failures, progress, self.converter):
+                                            failures, progress, self.converter, compressed):
             values[positions] = out.prediction.float().cpu().numpy()
         return values[:, 0] if out_dim == 1 else values
 
     def featurize(self, structures: Iterable[StructureLike], levels: Optional[Sequence[str]] = None,
                   names: Optional[Sequence[str]] = None, batch_size: int = 256, progress: Optional[bool] = None,
-                  max_bonds: Optional[int] = None, failures: Optional[list] = None) -> Features:
+                  max_bonds: Optional[int] = None, failures: Optional[list] = None, compressed: bool = True) -> Features:
         """The hierarchical features of each structure (see :class:`Features`).
 
         ``levels`` picks among ``V0``..``Vn`` (per atom), ``u1``..``un``, ``f``, ``v_r``,
         ``e_r`` (per structure); default: all. The prediction is always included. With a
         ``failures`` list, structures the parent cannot take are left out (and listed
-        there) instead of raising.
+        there) instead of raising. ``compressed``: as for :meth:`predict`.
         """
         structures = list(structures)
         wanted = split_level_list(self.levels if levels is None else levels, self.model.num_blocks)
@@ -149,7 +151,7 @@ class Parent:
         parts: Dict[str, List[np.ndarray]] = {name: [] for name in wanted + ["prediction"]}
         z_parts, ptr_parts, kept = [], [np.zeros(1, dtype=np.int64)], []
         for positions, graphs, output in run_parent(self.model, structures, labels, batch_size, max_bonds, failures,
-                                                    progress, self.converter):
+                                                    progress, self.converter, compressed):
             kept.extend(positions.tolist())
             for name in parts:
                 parts[name].append(output.level(name).float().cpu().numpy())

@@ -68,11 +68,12 @@ class MEGNetBlock(nn.Module):
             self.ff_atom = self.ff_bond = self.ff_state = None
         self.conv = MEGNetConv(channels, channels, channels, channels, conv_hidden, activation)
 
-    def forward(self, x: Tensor, edge_index: Tensor, e: Tensor, u: Tensor,
-                batch: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def forward(self, x: Tensor, edge_index: Tensor, e: Tensor, u: Tensor, batch: Tensor,
+                edge_weight: Optional[Tensor] = None, node_weight: Optional[Tensor] = None
+                ) -> Tuple[Tensor, Tensor, Tensor]:
         if self.ff_atom is not None:
             x, e, u = self.ff_atom(x), self.ff_bond(e), self.ff_state(u)
-        return self.conv(x, edge_index, e, u, batch)
+        return self.conv(x, edge_index, e, u, batch, edge_weight, node_weight)
 
 
 class MEGNet(nn.Module):
@@ -191,7 +192,8 @@ class MEGNet(nn.Module):
 
     def forward(self, z: Tensor, edge_index: Tensor, edge_distance: Tensor,
                 state: Optional[Tensor] = None, batch: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> MEGNetOutput:
+                num_graphs: Optional[int] = None, atom_weight: Optional[Tensor] = None,
+                bond_weight: Optional[Tensor] = None) -> MEGNetOutput:
         """Run the model on a (batched) crystal graph.
 
         Args:
@@ -200,7 +202,10 @@ class MEGNet(nn.Module):
             edge_distance: bond lengths in Angstrom ``(E,)``.
             state: state input ``(B, state_dim)``; zeros if omitted.
             batch: graph index of each atom ``(N,)``; one graph if omitted.
-            num_graphs: ``B``; read from ``batch`` if omitted.
+            num_graphs: ``B``; read from ``batch`` if omitted (a device sync: pass it).
+            atom_weight, bond_weight: multiplicities of the atoms and bonds of a compressed
+                graph (:func:`~torch_atomsets.data.graphs.compress`); every mean and readout
+                weighs by them, so the outputs are those of the full graph.
         """
         if batch is None:
             batch = torch.zeros_like(z)
@@ -215,12 +220,12 @@ class MEGNet(nn.Module):
         u = self.state_encoder(state)
         state_features = []
         for block in self.blocks:
-            dx, de, du = block(x, edge_index, e, u, batch)
+            dx, de, du = block(x, edge_index, e, u, batch, bond_weight, atom_weight)
             atom_features.append(dx)
             state_features.append(du)
             x, e, u = x + dx, e + de, u + du
-        v_r = self.atom_readout(x, batch, dim_size=num_graphs)
-        e_r = self.bond_readout(e, batch[edge_index[1]], dim_size=num_graphs)
+        v_r = self.atom_readout(x, batch, dim_size=num_graphs, weight=atom_weight)
+        e_r = self.bond_readout(e, batch[edge_index[1]], dim_size=num_graphs, weight=bond_weight)
         f = torch.cat([v_r, e_r, u], dim=-1)
         prediction = self.head(f) * self.target_std + self.target_mean
         return MEGNetOutput(prediction, tuple(atom_features), tuple(state_features), v_r, e_r, f)

@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from ...errors import AtomSetsInputError, ConfigError
+from ...errors import AtomSetsInputError, ConfigError, StructureError
 from ..inputs.structures import read_structures
 from .table import TASK_TYPES, MaterialsData, parse_targets
 
@@ -77,7 +77,10 @@ def load_csv(path: str, target: str, input_column: Optional[str] = None, task_ty
             labels.append(f"{base_name} {line} ({value})")
             continue
         file_path = value if os.path.isabs(value) else os.path.join(folder, value)
-        found = read_structures(file_path)
+        try:
+            found = read_structures(file_path)
+        except StructureError as exc:
+            raise AtomSetsInputError(f"{path}: {line}: {exc}") from None
         if len(found) != 1:
             raise AtomSetsInputError(f"{path}: {line}: {value} holds {len(found)} structures, expected one")
         inputs.append(found[0][1])

@@ -28,7 +28,7 @@ from .extract import run_parent
 
 #: Bumped whenever the numbers a cache holds would change (layout, or the parent's
 #: arithmetic): an older cache is then rebuilt instead of read.
-FORMAT = "torch_atomsets.features/3"
+FORMAT = "torch_atomsets.features/4"
 
 
 class StoredFeatures(NamedTuple):
