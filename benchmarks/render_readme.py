@@ -156,6 +156,70 @@ def matbench_small():
     return "\n".join(lines)
 
 
+def fig3():
+    data = _load("fig3/fig3.json")
+    if data is None or not data["cells"]:
+        return _missing("python benchmarks/figures/fig3.py --jobs 2")
+    lines = ["![Fig. 3](benchmarks/results/fig3/fig3.png)", "",
+             "| dataset (approximate structures) | model | at 600 points: ours (draws) | the paper |", "|---|---|---|---|"]
+    for row in data["cells"]:
+        if row["size"] != 600:
+            continue
+        paper = data["paper_at_600"].get(row["dataset"], {}).get(row["model"])
+        budget = "" if row["budget"] == ["paper"] else f", budget {'/'.join(row['budget'])}"
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['mean']:.3f} ± {row['std']:.3f} "
+                     f"({row['n']}{budget}) | {paper if paper is not None else '-'} |")
+    lines += ["", "The paper's claims on this data (counted over the (dataset, size) pairs that have both models):", ""]
+    lines += [f"- {claim}: {verdict if verdict is not None else 'not run yet'}" for claim, verdict in data["claims"].items()]
+    lines += ["", f"Made by {_made(data['provenance'])}; cells: `benchmarks/results/fig3/runs/`."]
+    return "\n".join(lines)
+
+
+def fig4():
+    data = _load("fig4/fig4.json")
+    if data is None or not data["cells"]:
+        return _missing("python benchmarks/figures/fig4.py --jobs 2")
+    lines = ["![Fig. 4](benchmarks/results/fig4/fig4.png)", "",
+             "| dataset (approximate structures) | model | low-test MAE | high-test MAE (top 10%) | draws |",
+             "|---|---|---|---|---|"]
+    for row in data["cells"]:
+        budget = "" if row["budget"] == ["paper"] else f" (budget {'/'.join(row['budget'])})"
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['low']['mean']:.4f} ± "
+                     f"{row['low']['std']:.4f} | {row['high']['mean']:.4f} ± {row['high']['std']:.4f} | "
+                     f"{row['low']['n']}{budget} |")
+    lines += [""] + [f"- {k}: high-test MAE {v['high_test_mae'][0]:.4f} vs {v['high_test_mae'][1]:.4f}: transfer "
+                     f"{'extrapolates better' if v['transfer_extrapolates_better'] else 'does not extrapolate better'}"
+                     for k, v in data["transfer_vs_none"].items()]
+    lines += ["", f"Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
+def fig2():
+    data = _load("fig2/fig2.json")
+    if data is None or not data["cells"]:
+        return _missing("python benchmarks/figures/fig2.py --jobs 2")
+    datasets = sorted({c["dataset"] for c in data["cells"]})
+    return (f"![Fig. 2](benchmarks/results/fig2/fig2.png)\n\n{len(data['cells'])} points on {len(datasets)} datasets "
+            f"(fractions {', '.join(sorted({str(c['fraction']) for c in data['cells']}))}); dashed lines have fewer "
+            f"than 5 draws. Made by {_made(data['provenance'])}.")
+
+
+def grid():
+    data = _load("grid/grid.json")
+    if data is None or not data["screens"]:
+        return _missing("python benchmarks/figures/grid.py --jobs 2")
+    lines = ["![grid](benchmarks/results/grid/grid.png)", "",
+             "| screen | settings screened | best (5-fold CV MAE) | within one standard error of the best |",
+             "|---|---|---|---|"]
+    for screen, s in data["screens"].items():
+        best = s["best"]
+        setting = ", ".join(f"{k}={v}" for k, v in best["setting"].items())
+        lines.append(f"| {screen} | {s['n_settings']} | {setting}: {best['mean']:.4g} ± {best['sem']:.2g} | "
+                     f"{len(s['best_region'])} |")
+    lines += ["", f"Made by {_made(data['provenance'])}."]
+    return "\n".join(lines)
+
+
 def table2_targets():
     path = os.path.join(RESULTS, "table2", "table2_paper.md")
     if not os.path.exists(path):
@@ -167,7 +231,7 @@ def table2_targets():
 
 RENDERERS = {"keras": keras, "featurize-speed": featurize_speed, "child-speed": child_speed,
              "pretrain-speed": pretrain_speed, "device-speed": device_speed, "matbench-small": matbench_small,
-             "table2-targets": table2_targets}
+             "table2-targets": table2_targets, "fig2": fig2, "fig3": fig3, "fig4": fig4, "grid": grid}
 PATTERN = re.compile(r"(<!-- results:([a-z0-9-]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.S)
 
 
