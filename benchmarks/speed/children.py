@@ -38,15 +38,26 @@ def worker(args):
     import torch
 
     torch.set_num_threads(args.threads)
-    from torch_atomsets.data.datasets import load_task, paper_split
-    from torch_atomsets.training import ChildConfig, train_child
-
     task, model = CASES[args.case]
-    data = load_task(task, allow_download=False)
-    split = paper_split(len(data), 0)
-    config = ChildConfig.of(model=model, readout=args.readout, loss="mae", batch_size=128, learning_rate=1e-3,
-                            max_epochs=args.epochs, patience=10 ** 6)
-    result = train_child(data, split, config, seed=0, run_dir=os.path.join(args.workdir, "run"))
+    settings = dict(model=model, readout=args.readout, loss="mae", batch_size=128, learning_rate=1e-3,
+                    max_epochs=args.epochs, patience=10 ** 6)
+    try:
+        from torch_atomsets.data.datasets import load_task, paper_split
+        from torch_atomsets.training import ChildConfig, train_child
+    except ImportError:  # a baseline checkout from before the 0.2 layout (flat modules)
+        from torch_atomsets.data.matbench import load_task
+        from torch_atomsets.data.splits import paper_split
+        from torch_atomsets.training import ChildConfig, train_child
+
+        data = load_task(task, allow_download=False)
+        result = train_child(data, paper_split(len(data), 0), ChildConfig(**settings), seed=0,
+                             output_dir=os.path.join(args.workdir, "run"))
+        assert not args.export, "the inputs for maml are written by the current checkout"
+    else:
+        data = load_task(task, allow_download=False)
+        split = paper_split(len(data), 0)
+        result = train_child(data, split, ChildConfig.of(**settings), seed=0,
+                             run_dir=os.path.join(args.workdir, "run"))
     if args.export:
         from torch_atomsets.data.features.sets import build_store
         from torch_atomsets.models import model_spec
