@@ -120,7 +120,9 @@ def main():
                     sides["torch_atomsets"].append(run(ours + export, dict(env, PYTHONPATH=ROOT)))
                     if args.baseline:
                         base = ours[:-1] + [os.path.join(tmp, f"{key}{r}b")]
-                        sides["baseline"].append(run(base, dict(env, PYTHONPATH=os.path.abspath(args.baseline))))
+                        # its own feature cache: another version's cache layout is not ours
+                        sides["baseline"].append(run(base, dict(env, PYTHONPATH=os.path.abspath(args.baseline),
+                                                                TORCH_ATOMSETS_CACHE=os.path.join(tmp, "baseline-cache"))))
                     if args.maml_python:
                         maml = [args.maml_python, os.path.join(os.path.dirname(HERE), "keras", "maml_children.py"),
                                 "--inputs", inputs, "--epochs", str(args.epochs), "--batch-size", "128", "--readout",
