@@ -44,10 +44,11 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def git_describe():
-    """``git describe --always --dirty`` of the checkout (``None`` outside a git checkout)."""
+def git_describe(path=None):
+    """``git describe --always --dirty`` of this checkout, or of the one at ``path`` (a
+    baseline measured beside it); ``None`` outside a git checkout."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True,
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=path or ROOT, capture_output=True, text=True,
                              timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None

@@ -92,8 +92,10 @@ def child_speed():
     data = _load("speed/children.json")
     if data is None:
         return _missing("python benchmarks/speed/children.py --maml-python KERAS/bin/python --save")
-    lines = ["| case | readout | training samples | torch_atomsets (ms/epoch) | maml (ms/epoch) | speed-up |",
-             "|---|---|---|---|---|---|"]
+    base = data.get("baseline")
+    lines = ["| case | readout | training samples | torch_atomsets (ms/epoch) | maml (ms/epoch) | speed-up |"
+             + (f" torch_atomsets at {base} (ms/epoch) |" if base else ""),
+             "|---|---|---|---|---|---|" + ("---|" if base else "")]
     for key, case in data["cases"].items():
         name, readout = key.rsplit(" ", 1)
         s = case["seconds_per_epoch"]
@@ -101,7 +103,7 @@ def child_speed():
         speedup = f"{case['speedup_vs_maml']:.1f}x" if case.get("speedup_vs_maml") else "-"
         note = "" if case["like_for_like"] else " (not like for like: maml's Set2Set gates differ)"
         lines.append(f"| {name} | {readout}{note} | {case['n_train']} | {s['torch_atomsets'] * 1000:.1f} | {maml} | "
-                     f"{speedup} |")
+                     f"{speedup} |" + (f" {s['baseline'] * 1000:.1f} |" if base else ""))
     lines += ["", f"Batch {data['batch_size']}, MAE loss on both sides, {data['epochs']} epochs, median of "
                   f"{data['rounds']} alternating rounds; our epochs include validation, logging and checkpointing. "
                   f"Made by {_made(data['provenance'])}."]

@@ -25,7 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from provenance import ROOT, shared_dir, write_results  # noqa: E402
+from provenance import ROOT, git_describe, shared_dir, write_results  # noqa: E402
 
 CASES = {"phonons-V1": ("matbench_phonons", "AtomSets-V1"), "steels-embedding": ("matbench_steels", "AtomSets")}
 READOUTS = ("mean", "set2set")
@@ -142,7 +142,7 @@ def main():
                                 if "baseline" in medians else None, "rounds": sides}
     payload = {"epochs": args.epochs, "rounds": args.rounds, "threads": args.threads, "batch_size": 128,
                "loss": "mae", "cases": results,
-               "baseline": os.path.basename(os.path.abspath(args.baseline)) if args.baseline else None}
+               "baseline": git_describe(os.path.abspath(args.baseline)) if args.baseline else None}
     path = write_results(os.path.join("speed", "children.json") if args.save else "child_speed.json", payload,
                          **({} if args.save else {"folder": os.path.join(ROOT, "runs")}), threads=args.threads)
     print()

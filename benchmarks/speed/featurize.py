@@ -28,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from provenance import ROOT, shared_dir, structure_dicts, write_results  # noqa: E402
+from provenance import ROOT, git_describe, shared_dir, structure_dicts, write_results  # noqa: E402
 
 LI2O = -2.0152957  # megnet's unit test (tests/test_models.py), eV/atom
 
@@ -124,7 +124,7 @@ def main():
     result = {"n_structures": n, "n_atoms": rounds["torch_atomsets"][0]["n_atoms"], "threads": args.threads,
               "rounds": args.rounds, "passes": args.passes, "sides": summary, "speedup": ratios,
               "li2o_prediction_eV_per_atom": li2o, "li2o_megnet_unit_test": LI2O,
-              "baseline": os.path.basename(os.path.abspath(args.baseline)) if args.baseline else None}
+              "baseline": git_describe(os.path.abspath(args.baseline)) if args.baseline else None}
     if args.save:
         path = write_results(os.path.join("speed", "featurize.json"), result, threads=args.threads)
     else:
