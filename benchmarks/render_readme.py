@@ -219,6 +219,25 @@ def grid():
         lines.append(f"| {screen} | {s['n_settings']} | {setting}: {best['mean']:.4g} ± {best['sem']:.2g} | "
                      f"{len(s['best_region'])} |")
     lines += ["", f"Made by {_made(data['provenance'])}."]
+    s3 = _load("grid/table_s3.json")
+    if s3 and s3["tasks"]:
+        columns = ["AtomSets-V0+", "AtomSets-V1+"]
+        lines += ["", "Table S3 (the best setting of each screen on every task; paper protocol, mean ± std over "
+                      "seeds; ours / the paper's; * reduced: fewer than 5 seeds or a reduced budget; "
+                      "approximate structures marked):", "",
+                  "| task | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+        for task, row in s3["tasks"].items():
+            cells = []
+            for column in columns:
+                c = row.get(column)
+                if c is None:
+                    cells.append("-")
+                    continue
+                paper = f"{c['paper'][0]} ± {c['paper'][1]}" if c.get("paper") else "-"
+                cells.append(f"{c['mean']:.3g} ± {c['std']:.2g}{'*' if c['reduced'] else ''} ({c['n']}) / {paper}")
+            approx = any("approx" in row[c]["fidelity"] for c in row)
+            lines.append(f"| {task}{' (approx.)' if approx else ''} | " + " | ".join(cells) + " |")
+        lines += ["", f"Made by {_made(s3['provenance'])}."]
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@
     python benchmarks/figures/grid.py --jobs 2                    # both screens, resumable
     python benchmarks/figures/grid.py --sample 24                 # a fixed random 24 of the 96 AtomSets settings
     python benchmarks/figures/grid.py --report
+    python benchmarks/figures/grid.py --table-s3 --jobs 2         # Table S3: the best settings on every task
 
 Screens: matbench_steels with AtomSets-V0 and matbench_phonons with AtomSets-V1 over
 n_layer_before_readout (1, 2, 3) x n_layer_after_readout (2, 3) x n_neurons (16, 32, 64,
@@ -15,10 +16,17 @@ the settings (these are not MatBench folds and no MatBench score is chosen with 
 The report ranks the settings and names the best region (the settings within one standard
 error of the best), the basis of Table S3's AtomSets-V0+ / V1+ columns.
 
-Results: benchmarks/results/grid/ (runs/, grid.json, grid.png).
+Table S3 (``--table-s3``): the best setting of the steels-V0 screen as AtomSets-V0+ and of
+the phonons-V1 screen as AtomSets-V1+, trained on every task of Table 2 where the model
+applies (the same datasets as Table 2's cells) with the paper's protocol (random 80/10/10,
+``--seeds``, default 0-4) and the paper's budget; mean ± std of the test scores beside the
+paper's Table S3. Tasks with fewer seeds are marked as reduced.
+
+Results: benchmarks/results/grid/ (runs/, grid.json, grid.png, table_s3.json).
 """
 import argparse
 import itertools
+import json
 import os
 import sys
 
@@ -27,12 +35,16 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cells import Cell, records, run_all  # noqa: E402
+from cells import Cell, records, run_all, summarise  # noqa: E402
+from paper_values import TABLE_S3  # noqa: E402
 from provenance import RESULTS, write_results  # noqa: E402
 
 SCREENS = {"steels-V0": ("matbench_steels", "AtomSets-V0"), "phonons-V1": ("matbench_phonons", "AtomSets-V1"),
            "phonons-MLP-f": ("matbench_phonons", "MLP-f")}
 FOLDS = 5
+#: Table S3's columns: the best setting of which screen
+S3_COLUMNS = {"AtomSets-V0+": "steels-V0", "AtomSets-V1+": "phonons-V1"}
+S3_PREFIX = "s3-"
 
 
 def settings(model):
@@ -58,6 +70,11 @@ def screen_of(key):
 
 
 def parts(data, cell: Cell):
+    if cell.key.startswith(S3_PREFIX):  # Table S3: the paper's random 80/10/10 split
+        from torch_atomsets.data.datasets import make_splits
+
+        split = make_splits(data, "paper", seeds=[cell.seed])[0]
+        return {"train": split.train, "val": split.val, "test": split.test}
     from sklearn.model_selection import KFold
 
     fold = int(cell.key.rsplit("-fold", 1)[1])
@@ -81,9 +98,67 @@ def cells(screens, sample, budget):
     return out
 
 
+def s3_cells(tasks, seeds, budget):
+    """The Table S3 cells: each column's best setting (from grid.json) on every task."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
+    from common import dataset_for
+
+    path = os.path.join(RESULTS, "grid", "grid.json")
+    screens = json.load(open(path))["screens"] if os.path.exists(path) else {}
+    out = []
+    for column, screen in S3_COLUMNS.items():
+        if screen not in screens:
+            print(f"{column}: the {screen} screen has no complete setting yet (grid.py --screens {screen}); skipped")
+            continue
+        model, best = SCREENS[screen][1], screens[screen]["best"]["setting"]
+        for task in tasks:
+            dataset = dataset_for(task, model)
+            if dataset is None:
+                continue
+            for seed in seeds:
+                out.append(Cell("grid", dataset, model, f"{S3_PREFIX}{screen}-{setting_name(best)}-seed{seed}",
+                                seed=seed, budget=budget, options=best))
+    return out
+
+
+def table_s3(rows):
+    """Table S3 from the finished Table S3 cells, beside the paper's."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
+    from common import TASKS, report_unit
+
+    by = {}
+    for r in rows:
+        screen = screen_of(r["key"][len(S3_PREFIX):])
+        column = next(c for c, s in S3_COLUMNS.items() if s == screen)
+        task = next(t for t in sorted(TASKS, key=len, reverse=True) if r["dataset"].startswith(t))
+        unit, factor = report_unit(task)
+        value = r["scores"]["test"] * (factor if r["metric"] == "mae" else 1.0)
+        entry = by.setdefault(task, {}).setdefault(column, {"setting": r["options"], "dataset": r["dataset"],
+                                                             "fidelity": r["dataset_fidelity"], "unit": unit,
+                                                             "budgets": set(), "values": []})
+        entry["values"].append(value)
+        entry["budgets"].add(r["budget"])
+    table = {}
+    for task in TASKS:
+        for column, entry in by.get(task, {}).items():
+            cell = dict(summarise(entry["values"]), setting=entry["setting"], dataset=entry["dataset"],
+                        fidelity=entry["fidelity"], unit=entry["unit"], budgets=sorted(entry["budgets"]),
+                        reduced=len(entry["values"]) < 5 or entry["budgets"] != {"paper"},
+                        paper=TABLE_S3.get(task, {}).get(column))
+            table.setdefault(task, {})[column] = cell
+            paper = f"; paper {cell['paper'][0]} ± {cell['paper'][1]}" if cell["paper"] else ""
+            print(f"{task:24s} {column:13s} {cell['mean']:.4g} ± {cell['std']:.2g} ({cell['n']} seeds"
+                  f"{', reduced' if cell['reduced'] else ''}){paper}")
+    return table
+
+
 def report():
     by = {}
+    s3 = []
     for r in records("grid"):
+        if r["key"].startswith(S3_PREFIX):
+            s3.append(r)
+            continue
         name = r["key"].rsplit("-fold", 1)[0]
         by.setdefault(name, {"dataset": r["dataset"], "model": r["model"], "options": r["options"], "folds": {}})
         by[name]["folds"][int(r["key"].rsplit("-fold", 1)[1])] = r["scores"]["test"]
@@ -107,6 +182,9 @@ def report():
     path = write_results(os.path.join("grid", "grid.json"), {"screens": summary})
     plot(summary, os.path.join(RESULTS, "grid", "grid.png"))
     print(f"wrote {path}")
+    if s3:
+        path = write_results(os.path.join("grid", "table_s3.json"), {"tasks": table_s3(s3)})
+        print(f"wrote {path}")
 
 
 def plot(summary, path):
@@ -140,9 +218,18 @@ def main():
     parser.add_argument("--budget", default="paper")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--table-s3", action="store_true", help="run Table S3 (needs the screens' results)")
+    parser.add_argument("--tasks", default="", help="Table S3 tasks (matbench_ optional; default all 13)")
+    parser.add_argument("--seeds", default="0-4", help="Table S3 paper seeds (default 0-4)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
-    if not args.report:
+    if args.table_s3 and not args.report:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
+        from common import TASKS, parse_ints, parse_list
+
+        tasks = parse_list(args.tasks, TASKS, "matbench_")
+        run_all(s3_cells(tasks, parse_ints(args.seeds), args.budget), "grid", args.jobs, args.threads)
+    elif not args.report:
         run_all(cells(args.screens.split(","), args.sample, args.budget), "grid", args.jobs, args.threads)
     report()
     return 0
