@@ -68,6 +68,15 @@ def test_bad_inputs_are_named_and_the_others_predicted(files, tmp_path, weights_
     assert "error: nothere.cif: no such file" in captured.err
 
 
+def test_nothing_predicted_prints_and_writes_nothing(tmp_path, weights_dir, capsys):
+    out_csv = tmp_path / "out.csv"
+    code = main(["predict", str(tmp_path / "nothere.cif"), "--weights-dir", weights_dir, "--offline", "-o",
+                 str(out_csv)])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == "" and not out_csv.exists()
+    assert "nothere.cif: no such file" in captured.err and "nothing written" in captured.err
+
+
 def test_output_folder_checked_before_the_work(files, weights_dir, capsys, tmp_path):
     assert main(["predict", *files, "--weights-dir", weights_dir, "-o", str(tmp_path / "nodir" / "out.csv")]) == 2
     err = capsys.readouterr().err

@@ -96,7 +96,11 @@ def formula_and_size(item) -> Tuple[str, int]:
 
 def emit_predictions(args, rows: List[tuple], header: str, unit: str, std: bool = False) -> None:
     """The predictions as a table (or JSON) on stdout, always; and as a CSV when asked
-    (``rows``: input, formula, size, value[, std])."""
+    (``rows``: input, formula, size, value[, std]). With no row at all nothing is printed or
+    written (the errors say why), so a failed run leaves no empty table or file behind."""
+    if not rows:
+        print("error: no input could be predicted; nothing written", file=sys.stderr)
+        return
     names = ["input", "formula", "n_sites", f"prediction ({unit})"] + ([f"std ({unit})"] if std else [])
     if args.json:
         keys = ["input", "formula", "n_sites", "prediction"] + (["std"] if std else [])
