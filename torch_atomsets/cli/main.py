@@ -59,6 +59,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         kept = getattr(exc, "kept", "")
         print(f"\ninterrupted{': ' + kept if kept else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] == "torch_atomsets":
+            raise  # our own import is broken: a bug, with its traceback
+        # an optional package an option needs (TensorBoardLogger without tensorboard)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     except Exception as exc:
         from ..errors import AtomSetsError
 
