@@ -148,6 +148,36 @@ def run_all(cells: List[Cell], module: str, jobs: int = 1, threads: int = 1, des
         print(f"{failed} cells failed")
 
 
+def figure_parser(doc: str, datasets=None, models=None, draws: Optional[int] = None):
+    """The command line every figure script shares: what to run (``--datasets``,
+    ``--models``, ``--draws``, ``--budget``), how (``--jobs``, ``--threads``) or only the
+    report from finished cells (``--report``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    if datasets is not None:
+        parser.add_argument("--datasets", default=",".join(datasets))
+    if models is not None:
+        parser.add_argument("--models", default=",".join(models))
+    if draws is not None:
+        parser.add_argument("--draws", default=f"0-{draws - 1}")
+    parser.add_argument("--budget", default="paper", help=f"{', '.join(BUDGETS)} (all but paper marked as reduced)")
+    parser.add_argument("--jobs", type=int, default=1, help="cells in parallel (default 1)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per cell (default 1)")
+    parser.add_argument("--report", action="store_true", help="only the results file and figure, from finished cells")
+    return parser
+
+
+def save_figure(fig, path: str, dpi: int = 100) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
 def records(figure: str) -> List[dict]:
     out = []
     base = os.path.join(RESULTS, figure, "runs")

@@ -13,7 +13,6 @@ AtomSets-V1 and MLP-f on structures. Training parts over 10,000 samples use batc
 
 Results: benchmarks/results/fig2/ (runs/, fig2.json, fig2.png).
 """
-import argparse
 import os
 import sys
 
@@ -22,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cells import Cell, model_is_structural, records, run_all, summarise  # noqa: E402
+from cells import Cell, figure_parser, model_is_structural, records, run_all, save_figure, summarise  # noqa: E402
 from provenance import RESULTS, write_results  # noqa: E402
 
 DATASETS = ["matbench_expt_gap", "matbench_expt_is_metal", "matbench_glass", "matbench_dielectric",
@@ -101,23 +100,12 @@ def plot(table, path):
     for ax in list(axes.flat)[len(present):]:
         ax.axis("off")
     fig.suptitle("Convergence with data (Fig. 2 / S2): mean ± std over draws; † fewer than 5 draws", fontsize=9)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser = figure_parser(__doc__, DATASETS, MODELS, DRAWS)
     parser.add_argument("--fractions", default=",".join(f"{f:g}" for f in FRACTIONS))
-    parser.add_argument("--draws", default=f"0-{DRAWS - 1}")
-    parser.add_argument("--budget", default="paper")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.report:
         from torch_atomsets.training.config import parse_int_list

@@ -15,7 +15,6 @@ AtomSets-V0, AtomSets-V1, MLP-f and MEGNet trained from scratch.
 
 Results: benchmarks/results/fig3/ (runs/, fig3.json, fig3.png).
 """
-import argparse
 import os
 import sys
 
@@ -24,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cells import Cell, records, run_all, summarise  # noqa: E402
+from cells import Cell, figure_parser, records, run_all, save_figure, summarise  # noqa: E402
 from provenance import RESULTS, write_results  # noqa: E402
 
 DATASETS = ["matbench_log_kvrh_approx", "matbench_mp_gap_approx", "matbench_mp_is_metal_approx",
@@ -131,23 +130,12 @@ def plot(table, path):
         ax.legend(fontsize=7)
     fig.suptitle("Small-data limit (Fig. 3): mean ± std over draws; ★ the paper's values at 600; † fewer than 5 "
                  "draws or a reduced budget", fontsize=9)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser = figure_parser(__doc__, DATASETS, MODELS, DRAWS)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--draws", default=f"0-{DRAWS - 1}")
-    parser.add_argument("--budget", default="paper", help="paper, megnet-300 or quick (marked as reduced)")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.report:
         from torch_atomsets.training.config import parse_int_list

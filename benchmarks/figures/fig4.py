@@ -15,7 +15,6 @@ the DFT value with the 90% quantile marked.
 
 Results: benchmarks/results/fig4/ (runs/, fig4.json, fig4.png).
 """
-import argparse
 import os
 import sys
 
@@ -24,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cells import Cell, records, run_all, summarise  # noqa: E402
+from cells import Cell, figure_parser, records, run_all, save_figure, summarise  # noqa: E402
 from provenance import RESULTS, write_results  # noqa: E402
 
 DATASETS = ["matbench_log_kvrh_approx", "matbench_log_gvrh_approx"]
@@ -104,22 +103,11 @@ def plot(rows, path):
             ax.set_xlabel("DFT value (log10 GPa)")
             ax.set_ylabel("|error|")
             ax.legend(fontsize=7)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--draws", default=f"0-{DRAWS - 1}")
-    parser.add_argument("--budget", default="paper")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--report", action="store_true")
+    parser = figure_parser(__doc__, DATASETS, MODELS, DRAWS)
     args = parser.parse_args()
     if not args.report:
         from torch_atomsets.training.config import parse_int_list

@@ -24,7 +24,6 @@ paper's Table S3. Tasks with fewer seeds are marked as reduced.
 
 Results: benchmarks/results/grid/ (runs/, grid.json, grid.png, table_s3.json).
 """
-import argparse
 import itertools
 import json
 import os
@@ -35,7 +34,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cells import Cell, records, run_all, summarise  # noqa: E402
+from cells import Cell, figure_parser, records, run_all, save_figure, summarise  # noqa: E402
 from paper_values import TABLE_S3  # noqa: E402
 from provenance import RESULTS, write_results  # noqa: E402
 
@@ -204,24 +203,16 @@ def plot(summary, path):
         ax.set_title(f"{screen}: settings ranked (5-fold CV)", fontsize=9)
         ax.set_xlabel("setting rank")
         ax.set_ylabel("MAE")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = figure_parser(__doc__)
     parser.add_argument("--screens", default=",".join(SCREENS))
     parser.add_argument("--sample", type=int, default=0, help="a fixed random subset of the settings (0: all)")
-    parser.add_argument("--budget", default="paper")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--table-s3", action="store_true", help="run Table S3 (needs the screens' results)")
     parser.add_argument("--tasks", default="", help="Table S3 tasks (matbench_ optional; default all 13)")
     parser.add_argument("--seeds", default="0-4", help="Table S3 paper seeds (default 0-4)")
-    parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.table_s3 and not args.report:
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
