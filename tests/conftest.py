@@ -39,6 +39,17 @@ def _no_user_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TORCH_ATOMSETS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture()
+def no_home(monkeypatch):
+    """No shared folder configured anywhere: neither the environment variables nor the
+    settings file the setup script writes into the virtual environment."""
+    from torch_atomsets.utils import paths
+
+    for name in ("TORCH_ATOMSETS_HOME", "TORCH_ATOMSETS_DATA", "TORCH_ATOMSETS_WEIGHTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(paths, "settings", lambda: {})
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> str:
     """../shared/data; also exported as TORCH_ATOMSETS_DATA for code that looks it up."""

@@ -46,16 +46,12 @@ def test_extra_datasets(data_dir):
     assert "row order" in perov.fidelity and not perov.matbench_rows
 
 
-def test_structure_task_without_file_explains(tmp_path, monkeypatch):
-    monkeypatch.delenv("TORCH_ATOMSETS_HOME", raising=False)
-    monkeypatch.delenv("TORCH_ATOMSETS_DATA", raising=False)  # restored after the test
+def test_structure_task_without_file_explains(tmp_path, no_home):
     with pytest.raises(AtomSetsInputError, match="matbench_log_kvrh_approx"):
         load_task("log_kvrh", data_dir=str(tmp_path), allow_download=False)
 
 
-def test_not_the_official_file(tmp_path, monkeypatch):
-    monkeypatch.delenv("TORCH_ATOMSETS_HOME", raising=False)
-    monkeypatch.delenv("TORCH_ATOMSETS_DATA", raising=False)
+def test_not_the_official_file(tmp_path, monkeypatch, no_home):
     import gzip
     import json
 

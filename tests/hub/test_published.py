@@ -73,18 +73,14 @@ def test_checksum_mismatch_is_an_error(tmp_path, weights_dir):
         load_parent("mp-2019.4.1", weights_dir=str(tmp_path), allow_download=False)
 
 
-def test_missing_weights_offline_names_the_places(tmp_path, monkeypatch):
-    monkeypatch.delenv("TORCH_ATOMSETS_HOME", raising=False)
-    monkeypatch.delenv("TORCH_ATOMSETS_WEIGHTS", raising=False)
+def test_missing_weights_offline_names_the_places(tmp_path, no_home):
     with pytest.raises(WeightsNotFoundError, match="not found in: .*empty"):
         load_parent("mp-2019.4.1", weights_dir=str(tmp_path / "empty"), allow_download=False)
 
 
 @pytest.mark.shared
-def test_download_verifies_and_caches(tmp_path, monkeypatch, weights_dir):
+def test_download_verifies_and_caches(tmp_path, monkeypatch, weights_dir, no_home):
     """The download path, served from a file:// URL (no internet needed)."""
-    monkeypatch.delenv("TORCH_ATOMSETS_HOME", raising=False)
-    monkeypatch.delenv("TORCH_ATOMSETS_WEIGHTS", raising=False)
     monkeypatch.setenv("TORCH_ATOMSETS_CACHE", str(tmp_path / "cache"))
     entry = pretrained.resolve_name("mp-2019.4.1")
     local = pretrained.PretrainedParent(

@@ -13,14 +13,23 @@ SETTINGS_FILE = os.path.join("etc", "torch_atomsets.json")
 
 
 def settings() -> dict:
-    """The environment's settings file (``<sys.prefix>/etc/torch_atomsets.json``), or ``{}``."""
+    """The environment's settings file (``<sys.prefix>/etc/torch_atomsets.json``), or ``{}``
+    when there is none; one that cannot be read is named in a warning and not used."""
     path = os.path.join(sys.prefix, SETTINGS_FILE)
+    if not os.path.exists(path):
+        return {}
     try:
         with open(path) as handle:
             values = json.load(handle)
-    except (OSError, ValueError):
+        if not isinstance(values, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        import warnings
+
+        warnings.warn(f"{path}: not used, it cannot be read as settings ({exc}); rerun the setup script "
+                      "(./test.sh or ./run.sh) to rewrite it", stacklevel=2)
         return {}
-    return values if isinstance(values, dict) else {}
+    return values
 
 
 def home_dir() -> Optional[str]:
