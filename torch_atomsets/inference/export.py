@@ -144,8 +144,18 @@ def export_program(program: nn.Module, arguments: Tuple[Tensor, ...], inputs: Se
                    path_pt2: Optional[str] = None, path_onnx: Optional[str] = None,
                    outputs: Optional[List[str]] = None) -> Dict[str, str]:
     """``torch.export`` a program (dynamic sizes) and write it as ``.pt2`` and/or ``.onnx``
-    (the ONNX file through torch's dynamo exporter: the ``export`` extra). Returns the paths."""
+    (the ONNX file through torch's dynamo exporter: the ``export`` extra), traced in eval mode
+    (the program's own mode is restored afterwards). Returns the paths."""
     shapes = dynamic_shapes(inputs)
+    was_training = program.training
+    program.eval()
+    try:
+        return _export(program, arguments, inputs, shapes, path_pt2, path_onnx, outputs)
+    finally:
+        program.train(was_training)
+
+
+def _export(program, arguments, inputs, shapes, path_pt2, path_onnx, outputs) -> Dict[str, str]:
     with torch.no_grad():
         exported = torch.export.export(program, arguments, dynamic_shapes=shapes)
     written = {}
