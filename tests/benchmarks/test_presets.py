@@ -34,3 +34,16 @@ def test_preset_on_the_command_line(tmp_path, capsys):
     assert main(["train", "--task", "steels", "--preset", "nope"]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
     pytest.importorskip("jsonargparse")
+
+
+def test_every_preset_parses(tmp_path):
+    """Each shipped preset expands to options the train command accepts."""
+    pytest.importorskip("jsonargparse")
+    from torch_atomsets.cli.train import parse, train_parser
+    from torch_atomsets.training.presets import ENSEMBLE, PRESETS
+
+    parser, classes = train_parser()
+    for name in PRESETS:
+        config = parse(parser, ["--task", name.replace("matbench_", ""), "--preset", name], classes)
+        for key, value in dict(PRESETS[name], ensemble=ENSEMBLE).items():
+            assert config[key] == value, (name, key, config[key])

@@ -126,7 +126,8 @@ def processes(trainer: dict) -> int:
     return 1
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def train_parser():
+    """The parser of ``atomsets train`` and the option classes it is built from."""
     from ..models.hyperparameters import ChildHyperparameters
     from ..training.config import (
         CHILD_TRAINER_DEFAULTS,
@@ -140,6 +141,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     classes = [DataOptions, SplitOptions, ModelOptions, ChildHyperparameters, OptimisationOptions, RunOptions]
     parser = build_parser("atomsets train", __doc__.split("\n\n")[0].split(": ", 1)[1], classes,
                           CHILD_TRAINER_DEFAULTS)
+    return parser, classes
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser, classes = train_parser()
     cfg = parse(parser, list(sys.argv[1:] if argv is None else argv), classes)
     return run(cfg)
 
