@@ -51,14 +51,14 @@ def inner_validation_score(data, part: np.ndarray, fold: int, options: dict, bud
     """Train ``options`` on ``part`` minus an inner validation carve (10%, seed ``fold``)
     and return its best inner-validation score. Sees nothing outside ``part``."""
     from torch_atomsets.data.datasets import Split, carve_validation
-    from torch_atomsets.training import ChildConfig, train_child
+    from torch_atomsets.training import ChildConfig, train_model
 
     train, val = carve_validation(part, VALIDATION_FRACTION, seed=fold)
     split = Split(train, val, np.zeros(0, dtype=np.int64), name=f"inner fold {fold}")
     config = ChildConfig.of(**options, patience=budget["patience"], max_epochs=budget["max_epochs"],
                             trainer={"logger": False})
     start = time.perf_counter()
-    result = train_child(data, split, config, seed=fold, test=False)
+    result = train_model(data, split, config, seed=fold, test=False)  # a child, or a fine-tuned one
     return {"val": result["val"], "metric": result["metric"], "epochs": result["epochs"],
             "best_epoch": result["best_epoch"], "n_train": result["n_train"], "n_val": result["n_val"],
             "seconds": time.perf_counter() - start, "max_epochs_reached": result["max_epochs_reached"]}

@@ -36,6 +36,33 @@ def test_selection_sees_only_the_training_part_of_each_fold(data_dir, monkeypatc
         assert set(seen[-1]) <= set(part) and not set(seen[-1]) & set(official.test)
 
 
+def test_the_finetuned_candidate_is_scored_on_the_training_part_only(data_dir, monkeypatch):
+    """The fine-tuned candidate (a child, then its parent end to end on crystal graphs) goes
+    through the same inner validation, and its graphs too come from the training part only."""
+    from matbench_small import selection as select
+    from matbench_small.common import candidates
+
+    from torch_atomsets.data.datasets import load_task, make_splits
+    from torch_atomsets.lightning import datamodules
+
+    data = load_task("matbench_jdft2d", allow_download=False)
+    seen = {}
+    for cls in (datamodules.ChildDataModule, datamodules.GraphDataModule):
+        def recording_setup(self, stage=None, _original=cls.setup, _name=cls.__name__):
+            seen[_name] = np.concatenate([self.split.train, self.split.val, self.split.test])
+            return _original(self, stage)
+
+        monkeypatch.setattr(cls, "setup", recording_setup)
+    official = make_splits(data, "matbench", folds=[1])[0]
+    part = select.training_part(data, 1)
+    record = select.inner_validation_score(data, part, 1, candidates("matbench_jdft2d")["AtomSets-V1-FT"],
+                                           {"patience": 1, "max_epochs": 1})
+    assert np.isfinite(record["val"]) and record["n_val"] == len(official.val)
+    assert set(seen) == {"ChildDataModule", "GraphDataModule"}
+    for positions in seen.values():
+        assert set(positions) <= set(part) and not set(positions) & set(official.test)
+
+
 def test_the_choice_is_the_best_mean_inner_score():
     from matbench_small import selection as select
 
