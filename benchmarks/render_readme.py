@@ -151,6 +151,16 @@ def matbench_small():
         lines.append(f"| {task.replace('matbench_', '')} | {entry['setting']} | {mean:.{digits}f} ± {entry['std']:.{digits}f} | "
                      f"{entry['seconds_per_fold']:.0f} | {b['AMMExpress']['mean']} | {b['MODNet']['mean']} | "
                      f"{b['best']['mean']} ({b['best']['name']}) | {'yes' if beats else 'no'} | {'yes' if close else 'no'} |")
+    lines += ["", "How good the ensembles' spread is as an uncertainty, on the test folds (mean over the five "
+                  "folds; Gaussian errors would put 68% within ±1 std and 95% within ±2 std):", "",
+              "| task | one child (mean of the members) | the ensemble | Spearman(abs. error, std) | within ±1 std | "
+              "within ±2 std | miscalibration area |", "|---|---|---|---|---|---|---|"]
+    for task, entry in ((k, v) for k, v in data.items() if k.startswith("matbench_")):
+        u = entry.get("uncertainty") or {}
+        if u:
+            single = sum(map(sum, entry["members_test"])) / sum(map(len, entry["members_test"]))
+            lines.append(f"| {task.replace('matbench_', '')} | {single:.4g} | {entry['mean']:.4g} | {u['spearman']:.2f} | "
+                         f"{u['within_1std']:.0%} | {u['within_2std']:.0%} | {u['miscalibration_area']:.2f} |")
     lines += ["", "Leaderboard: materialsproject/matbench per-task pages at "
                   f"`{board['matbench_steels']['source']['commit'][:7]}`; classification scores are ROC-AUC of hard labels "
                   "(what the leaderboard records), our probability AUC is in the results file. "
