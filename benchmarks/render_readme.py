@@ -148,7 +148,12 @@ def matbench_small():
         beats = mean > b["AMMExpress"]["mean"] if higher else mean < b["AMMExpress"]["mean"]
         close = mean >= 0.95 if higher else mean <= 1.1 * b["best"]["mean"]
         digits = 4 if abs(mean) < 10 else 1
-        lines.append(f"| {task.replace('matbench_', '')} | {entry['setting']} | {mean:.{digits}f} ± {entry['std']:.{digits}f} | "
+        setting = entry["setting"]
+        if entry.get("reduced"):
+            setting += f" (reduced: ensemble of {entry['ensemble']}, not 5)"
+        if entry["n_folds"] < 5:
+            setting += f" ({entry['n_folds']} of 5 folds)"
+        lines.append(f"| {task.replace('matbench_', '')} | {setting} | {mean:.{digits}f} ± {entry['std']:.{digits}f} | "
                      f"{entry['seconds_per_fold']:.0f} | {b['AMMExpress']['mean']} | {b['MODNet']['mean']} | "
                      f"{b['best']['mean']} ({b['best']['name']}) | {'yes' if beats else 'no'} | {'yes' if close else 'no'} |")
     lines += ["", "How good the ensembles' spread is as an uncertainty, on the test folds (mean over the five "

@@ -35,8 +35,21 @@ from matbench_small.selection import choice  # noqa: E402
 FOLDER = os.path.join(RESULTS, "matbench_small")
 
 
-def fold_path(protocol, task, fold):
-    return os.path.join(FOLDER, protocol, task, f"fold-{fold}.json")
+def fold_path(protocol, task, fold, ensemble=ENSEMBLE):
+    """A fold's results file; an ensemble smaller than the study's is a reduced result and
+    has a file of its own (``fold-<k>-ensemble<K>.json``), so the full one is still run later."""
+    suffix = "" if ensemble == ENSEMBLE else f"-ensemble{ensemble}"
+    return os.path.join(FOLDER, protocol, task, f"fold-{fold}{suffix}.json")
+
+
+def finished_fold(protocol, task, fold):
+    """The fold's full-ensemble result if there is one, else its largest reduced one, else None."""
+    import glob
+
+    if os.path.exists(fold_path(protocol, task, fold)):
+        return fold_path(protocol, task, fold)
+    reduced = glob.glob(os.path.join(FOLDER, protocol, task, f"fold-{fold}-ensemble*.json"))
+    return max(reduced, key=lambda p: int(p.rsplit("ensemble", 1)[1].split(".")[0])) if reduced else None
 
 
 def run_fold(job):
@@ -63,7 +76,7 @@ def run_fold(job):
                   predictions={"index": data.index[positions].tolist(), "target": data.targets[positions].tolist(),
                                "prediction": result["predictions"]["prediction"], "std": result["predictions"]["std"]},
                   provenance=provenance(threads=job["threads"]))
-    path = fold_path(job["protocol"], job["task"], job["fold"])
+    path = fold_path(job["protocol"], job["task"], job["fold"], job["ensemble"])
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as handle:
         json.dump(record, handle)
@@ -84,15 +97,18 @@ def report(tasks, protocol):
     for task in tasks:
         folds = []
         for k in range(5):
-            path = fold_path(protocol, task, k)
-            if os.path.exists(path):
+            path = finished_fold(protocol, task, k)
+            if path:
                 with open(path) as handle:
                     folds.append(json.load(handle))
         if not folds:
             continue
         classification = task in CLASSIFICATION_TASKS
         scores = [f["auc_labels"] if classification else f["test"] for f in folds]
-        entry = {"setting": folds[0]["setting"], "options": folds[0]["options"], "ensemble": folds[0]["n_members"],
+        members = sorted({f["n_members"] for f in folds})
+        entry = {"setting": folds[0]["setting"], "options": folds[0]["options"],
+                 "ensemble": members[0] if len(members) == 1 else members,
+                 "reduced": min(members) < ENSEMBLE,
                  "folds": scores, "mean": float(np.mean(scores)), "std": float(np.std(scores)),
                  "seconds_per_fold": float(np.mean([f["seconds"] for f in folds])), "n_folds": len(folds),
                  "metric": "roc_auc_of_labels" if classification else "mae", "fidelity": folds[0]["fidelity"]}
@@ -101,7 +117,8 @@ def report(tasks, protocol):
             entry["mean_proba"] = float(np.mean(entry["folds_proba"]))
         else:
             keys = ("spearman", "within_1std", "within_2std", "miscalibration_area")
-            entry["uncertainty"] = {k: float(np.mean([f["uncertainty"][k] for f in folds])) for k in keys}
+            if all(f["uncertainty"] and f["uncertainty"]["spearman"] is not None for f in folds):
+                entry["uncertainty"] = {k: float(np.mean([f["uncertainty"][k] for f in folds])) for k in keys}
         entry["members_test"] = [f["members_test"] for f in folds]
         summary[task] = entry
         write_results(os.path.join("matbench_small", f"{task}{'' if protocol == 'matbench' else '-paper'}.json"),
@@ -144,7 +161,7 @@ def main():
             print(f"{task}: selection not finished; skipped")
             continue
         for k in range(5):
-            if not os.path.exists(fold_path(args.protocol, task, k)):
+            if not os.path.exists(fold_path(args.protocol, task, k, args.ensemble)):
                 jobs.append(dict(task=task, fold=k, protocol=args.protocol, setting=chosen["chosen"],
                                  options=chosen["options"], ensemble=args.ensemble, threads=args.threads))
     if not args.report and jobs:

@@ -1,4 +1,5 @@
 """The MatBench small-task selection never sees a test fold."""
+import json
 import os
 import sys
 
@@ -72,3 +73,28 @@ def test_the_choice_is_the_best_mean_inner_score():
     choice = select.choice("matbench_steels", records)
     assert choice["chosen"] == "AtomSets-V0"  # MLP-V0-stats lacks a fold and does not count
     assert select.choice("matbench_glass", [dict(r, val=-r["val"]) for r in records])["chosen"] == "AtomSets-V0"
+
+
+def test_a_reduced_ensemble_is_kept_apart_and_marked(tmp_path, monkeypatch):
+    """A fold run with fewer children than the study's has its own file, counts as not done
+    for a full run, and the report marks the task reduced."""
+    from matbench_small import evaluate
+
+    monkeypatch.setattr(evaluate, "FOLDER", str(tmp_path))
+    written = {}
+    monkeypatch.setattr(evaluate, "write_results", lambda name, payload: written.setdefault(name, payload) and name)
+    assert evaluate.fold_path("matbench", "matbench_steels", 0).endswith("fold-0.json")
+    assert evaluate.fold_path("matbench", "matbench_steels", 0, 1).endswith("fold-0-ensemble1.json")
+    record = {"setting": "AtomSets-V0", "options": {"model": "AtomSets-V0"}, "seconds": 1.0, "fidelity": "exact",
+              "members_test": [1.0], "uncertainty": {"spearman": None}, "threshold": None,
+              "predictions": {"index": [0], "prediction": [1.0]}}
+    os.makedirs(tmp_path / "matbench" / "matbench_steels")
+    for name, fold, test, members in (("fold-0-ensemble1.json", 0, 3.0, 1), ("fold-0-ensemble2.json", 0, 2.0, 2),
+                                      ("fold-1-ensemble1.json", 1, 4.0, 1)):
+        with open(tmp_path / "matbench" / "matbench_steels" / name, "w") as handle:
+            json.dump(dict(record, fold=fold, test=test, n_members=members), handle)
+    assert not os.path.exists(evaluate.fold_path("matbench", "matbench_steels", 0))
+    _, summary = evaluate.report(["matbench_steels"], "matbench")
+    entry = summary["matbench_steels"]
+    assert entry["folds"] == [2.0, 4.0] and entry["ensemble"] == [1, 2] and entry["reduced"] and entry["n_folds"] == 2
+    assert "uncertainty" not in entry
