@@ -17,6 +17,7 @@ ENSEMBLE = 5
 PRESETS: Dict[str, Dict[str, Any]] = {
     "matbench_steels": {"model": "AtomSets-V0", "loss": "huber"},
     "matbench_jdft2d": {"model": "AtomSets-V1+f"},
+    "matbench_phonons": {"model": "AtomSets-V1-FT"},
     "matbench_expt_gap": {"model": "AtomSets-V0", "learning_rate": 0.001},
 }
 
