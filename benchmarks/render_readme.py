@@ -201,8 +201,9 @@ def fig3():
             continue
         paper = data["paper_at_600"].get(row["dataset"], {}).get(row["model"])
         budget = "" if row["budget"] == ["paper"] else f", budget {'/'.join(row['budget'])}"
-        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['mean']:.3f} ± {row['std']:.3f} "
-                     f"({row['n']}{budget}) | {paper if paper is not None else '-'} |")
+        spread = f" ± {row['std']:.3f}" if row["n"] > 1 else ""
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['mean']:.3f}{spread} "
+                     f"({row['n']} draw{'s' if row['n'] > 1 else ''}{budget}) | {paper if paper is not None else '-'} |")
     lines += ["", "The paper's claims on this data (counted over the (dataset, size) pairs that have both models):", ""]
     lines += [f"- {claim}: {verdict if verdict is not None else 'not run yet'}" for claim, verdict in data["claims"].items()]
     lines += ["", f"Made by {_made(data['provenance'])}; cells: `benchmarks/results/fig3/runs/`."]

@@ -1,6 +1,6 @@
 """The engine of the figure benchmarks (fig2.py, fig3.py, fig4.py, grid.py): a *cell* is one
 model trained on one deterministic split of one dataset, with a budget; each finished cell
-is one JSON file with its scores, test predictions and provenance, so every figure can be
+is one JSON file with its scores (test predictions where the figure plots them) and provenance, so every figure can be
 filled over several sessions, drawn from whatever cells exist, and never redoes one.
 
 A figure script says which cells it wants (``Cell``), how to split a dataset for a cell
@@ -41,6 +41,9 @@ class Cell:
     seed: int
     budget: str = "paper"
     options: Dict = field(default_factory=dict)  # extra ChildConfig.of options (grid)
+    #: Keep the test predictions in the record (Fig. 4 plots them; elsewhere the scores are
+    #: enough and ~10,000 predictions per cell would make the results folders large).
+    keep_predictions: bool = False
 
     def path(self) -> str:
         safe = self.model.replace("/", "_")
@@ -90,7 +93,9 @@ def run_cell(cell: Cell, parts: Dict[str, np.ndarray], data, threads: int = 1) -
                   val=result["val"], epochs=result["epochs"], best_epoch=result.get("best_epoch"),
                   n_train=result["n_train"], n_val=result["n_val"], max_epochs=max_epochs,
                   max_epochs_reached=result.get("max_epochs_reached"), seconds=time.perf_counter() - start,
-                  batch_size=options.get("batch_size"), predictions=predictions, provenance=provenance(threads=threads))
+                  batch_size=options.get("batch_size"), provenance=provenance(threads=threads))
+    if cell.keep_predictions:
+        record["predictions"] = predictions
     path = cell.path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as handle:

@@ -112,7 +112,7 @@ def main():
     if not args.report:
         from torch_atomsets.training.config import parse_int_list
 
-        todo = [Cell("fig4", d, m, f"draw{k}", seed=k, budget=args.budget) for k in parse_int_list(args.draws, "draws")
+        todo = [Cell("fig4", d, m, f"draw{k}", seed=k, budget=args.budget, keep_predictions=True) for k in parse_int_list(args.draws, "draws")
                 for d in args.datasets.split(",") for m in args.models.split(",")]
         run_all(todo, "fig4", args.jobs, args.threads)
     report()
