@@ -217,14 +217,23 @@ def fig4():
     lines = ["![Fig. 4](benchmarks/results/fig4/fig4.png)", "",
              "| dataset (approximate structures) | model | low-test MAE | high-test MAE (top 10%) | draws |",
              "|---|---|---|---|---|"]
+    def value(part):
+        return f"{part['mean']:.4f}" + (f" ± {part['std']:.4f}" if part["n"] > 1 else "")
+
     for row in data["cells"]:
         budget = "" if row["budget"] == ["paper"] else f" (budget {'/'.join(row['budget'])})"
-        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['low']['mean']:.4f} ± "
-                     f"{row['low']['std']:.4f} | {row['high']['mean']:.4f} ± {row['high']['std']:.4f} | "
-                     f"{row['low']['n']}{budget} |")
-    lines += [""] + [f"- {k}: high-test MAE {v['high_test_mae'][0]:.4f} vs {v['high_test_mae'][1]:.4f}: transfer "
-                     f"{'extrapolates better' if v['transfer_extrapolates_better'] else 'does not extrapolate better'}"
-                     for k, v in data["transfer_vs_none"].items()]
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {value(row['low'])} | "
+                     f"{value(row['high'])} | {row['low']['n']}{budget} |")
+
+    def verdict(v):
+        better = "lower" if v["transfer_extrapolates_better"] else "not lower"
+        if v.get("beyond_two_standard_errors") is None:
+            return f"{better} on one draw each (no spread yet to tell it from noise)"
+        return f"{better}, {'beyond' if v['beyond_two_standard_errors'] else 'within'} two standard errors " \
+               f"over {v['draws']} draws"
+
+    lines += [""] + [f"- {k}: high-test MAE {v['high_test_mae'][0]:.4f} vs {v['high_test_mae'][1]:.4f}: "
+                     f"{verdict(v)}" for k, v in data["transfer_vs_none"].items()]
     lines += ["", f"Made by {_made(data['provenance'])}."]
     return "\n".join(lines)
 

@@ -60,9 +60,14 @@ def report():
             a = next((t for t in table if t["dataset"] == d and t["model"] == tl), None)
             b = next((t for t in table if t["dataset"] == d and t["model"] == plain), None)
             if a and b:
+                draws = min(a["high"]["n"], b["high"]["n"])
+                error = (a["high"]["std"] ** 2 / a["high"]["n"] + b["high"]["std"] ** 2 / b["high"]["n"]) ** 0.5
                 verdicts[f"{d}: {tl} vs {plain}"] = {
-                    "high_test_mae": [a["high"]["mean"], b["high"]["mean"]],
-                    "transfer_extrapolates_better": a["high"]["mean"] < b["high"]["mean"]}
+                    "high_test_mae": [a["high"]["mean"], b["high"]["mean"]], "draws": draws,
+                    "transfer_extrapolates_better": a["high"]["mean"] < b["high"]["mean"],
+                    # two standard errors of the difference; unknown from one draw each
+                    "beyond_two_standard_errors": (abs(a["high"]["mean"] - b["high"]["mean"]) > 2 * error)
+                    if draws >= 2 else None}
     path = write_results(os.path.join("fig4", "fig4.json"), {"cells": table, "transfer_vs_none": verdicts})
     plot(rows, os.path.join(RESULTS, "fig4", "fig4.png"))
     print(f"wrote {path} and fig4.png")
