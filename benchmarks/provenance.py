@@ -1,7 +1,7 @@
 """Provenance of every results file, and helpers the benchmark scripts share.
 
 ``provenance()`` says how a number was made: the full command (absolute paths made
-repository-relative, or ``<path>/name`` outside it), ``git describe --always --dirty``, the
+repository-relative, or ``<path>/name`` outside it), the commit (``git describe``, ``-dirty`` for changed code), the
 machine (CPU model, cores, platform), the torch thread count, and the versions of Python,
 torch, PyTorch Geometric, Lightning and the rest. ``write_results`` adds it to a payload.
 """
@@ -45,14 +45,22 @@ def peak_rss_mib():
 
 
 def git_describe(path=None):
-    """``git describe --always --dirty`` of this checkout, or of the one at ``path`` (a
-    baseline measured beside it); ``None`` outside a git checkout."""
+    """``git describe --always`` of this checkout, or of the one at ``path`` (a baseline
+    measured beside it), with ``-dirty`` when a tracked file outside ``benchmarks/results/``
+    differs from that commit (a report rewriting its own results files does not make the
+    code dirty); ``None`` outside a git checkout."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=path or ROOT, capture_output=True, text=True,
+        out = subprocess.run(["git", "describe", "--always"], cwd=path or ROOT, capture_output=True, text=True,
                              timeout=30)
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                  ":(exclude)benchmarks/results"], cwd=path or ROOT, capture_output=True, text=True,
+                                 timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    commit = out.stdout.strip()
+    if not commit:
+        return None
+    return commit + ("-dirty" if changed.stdout.strip() else "")
 
 
 def versions():

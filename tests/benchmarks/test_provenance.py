@@ -38,3 +38,25 @@ def test_readme_results_are_rendered_from_the_results_files():
     completed = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "render_readme.py"), "--check"],
                                capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_rewritten_results_files_do_not_make_the_code_dirty(tmp_path):
+    import subprocess
+
+    git_describe = _provenance().git_describe
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "r.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    clean = git_describe(str(tmp_path))
+    assert clean and not clean.endswith("-dirty")
+    (tmp_path / "benchmarks" / "results" / "r.json").write_text('{"a": 1}')
+    assert git_describe(str(tmp_path)) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_describe(str(tmp_path)) == clean + "-dirty"
