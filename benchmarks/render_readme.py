@@ -258,7 +258,8 @@ def grid():
     for screen, s in data["screens"].items():
         best = s["best"]
         setting = ", ".join(f"{k}={v}" for k, v in best["setting"].items())
-        lines.append(f"| {screen} | {s['n_settings']} | {setting}: {best['mean']:.4g} ± {best['sem']:.2g} | "
+        screened = f"{s['n_settings']} of {s['grid_size']}" if "grid_size" in s else f"{s['n_settings']}"
+        lines.append(f"| {screen} | {screened} | {setting}: {best['mean']:.4g} ± {best['sem']:.2g} | "
                      f"{len(s['best_region'])} |")
     lines += ["", f"Made by {_made(data['provenance'])}."]
     s3 = _load("grid/table_s3.json")

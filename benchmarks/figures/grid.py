@@ -175,7 +175,8 @@ def report():
             continue
         best = complete[0]
         region = [r for r in complete if r["mean"] <= best["mean"] + best["sem"]]
-        summary[screen] = {"ranked": complete, "best": best, "best_region": region, "n_settings": len(complete)}
+        summary[screen] = {"ranked": complete, "best": best, "best_region": region, "n_settings": len(complete),
+                           "grid_size": len(settings(SCREENS[screen][1]))}
         print(f"{screen}: {len(complete)} settings; best {best['setting']} {best['mean']:.4g} ± {best['sem']:.2g}; "
               f"{len(region)} within one standard error")
     path = write_results(os.path.join("grid", "grid.json"), {"screens": summary})
