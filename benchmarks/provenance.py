@@ -63,6 +63,14 @@ def git_describe(path=None):
     return commit + ("-dirty" if changed.stdout.strip() else "")
 
 
+def package_checkout(module) -> str:
+    """Which checkout an imported package came from, fit for a results file: the commit of
+    its git checkout (``git describe``), else its version."""
+    path = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+    commit = git_describe(path) if os.path.exists(os.path.join(path, ".git")) else None
+    return f"{module.__name__} at {commit}" if commit else f"{module.__name__} {getattr(module, '__version__', '?')}"
+
+
 def versions():
     import importlib.metadata as metadata
 

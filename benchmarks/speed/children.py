@@ -25,7 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from provenance import ROOT, git_describe, shared_dir, write_results  # noqa: E402
+from provenance import ROOT, git_describe, package_checkout, shared_dir, write_results  # noqa: E402
 
 CASES = {"phonons-V1": ("matbench_phonons", "AtomSets-V1"), "steels-embedding": ("matbench_steels", "AtomSets")}
 READOUTS = ("mean", "set2set")
@@ -75,7 +75,7 @@ def worker(args):
     import torch_atomsets
 
     print(json.dumps({"seconds_per_epoch": result["seconds_per_epoch"], "epochs": result["epochs"],
-                      "n_train": result["n_train"], "package": os.path.dirname(torch_atomsets.__file__)}))
+                      "n_train": result["n_train"], "package": package_checkout(torch_atomsets)}))
 
 
 def run(command, env):

@@ -28,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from provenance import ROOT, git_describe, shared_dir, structure_dicts, write_results  # noqa: E402
+from provenance import ROOT, git_describe, package_checkout, shared_dir, structure_dicts, write_results  # noqa: E402
 
 LI2O = -2.0152957  # megnet's unit test (tests/test_models.py), eV/atom
 
@@ -55,7 +55,7 @@ def worker(args):
         times.append(time.perf_counter() - start)
     li2o = float(parent.predict([_li2o()])[0])
     print(json.dumps({"seconds": times, "read_seconds": read, "n_structures": len(structures),
-                      "n_atoms": int(features.atom_ptr[-1]), "li2o": li2o, "package": torch_atomsets.__file__}))
+                      "n_atoms": int(features.atom_ptr[-1]), "li2o": li2o, "package": package_checkout(torch_atomsets)}))
 
 
 def _li2o():

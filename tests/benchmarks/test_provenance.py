@@ -60,3 +60,16 @@ def test_rewritten_results_files_do_not_make_the_code_dirty(tmp_path):
     assert git_describe(str(tmp_path)) == clean
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_describe(str(tmp_path)) == clean + "-dirty"
+
+
+def test_committed_results_hold_no_machine_paths():
+    import re
+
+    pattern = re.compile(r'"(/(?:home|root|work|tmp|Users|mnt|scratch|private|var)/[^"]*)"')
+    found = []
+    for folder, _, files in os.walk(os.path.join(ROOT, "benchmarks", "results")):
+        for name in files:
+            if name.endswith((".json", ".jsonl", ".csv")):
+                with open(os.path.join(folder, name), errors="replace") as handle:
+                    found += [(name, m) for m in pattern.findall(handle.read())][:1]
+    assert not found, found[:5]
