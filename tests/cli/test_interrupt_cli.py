@@ -15,8 +15,10 @@ def test_ctrl_c_during_training(tmp_path, data_dir):
     command = [sys.executable, "-m", "torch_atomsets", "train", "--task", "steels", "--model", "AtomSets",
                "--seeds", "0", "--max-epochs", "100000", "--patience", "100000", "--results-dir", str(results),
                "--quiet", "--threads", "1"]
+    # A shell's background job inherits an ignored SIGINT; a user's terminal does not.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and not list(results.rglob("*.partial/logs/metrics.csv")):
         time.sleep(0.2)
