@@ -176,6 +176,11 @@ def matbench_small():
     return "\n".join(lines)
 
 
+def _value(summary, digits):
+    """``mean ± std`` of a summary over draws; the mean alone from one draw (no spread yet)."""
+    return f"{summary['mean']:.{digits}f}" + (f" ± {summary['std']:.{digits}f}" if summary["n"] > 1 else "")
+
+
 def _verdict(value):
     return "-" if value is None else "yes" if value else "no"
 
@@ -201,8 +206,7 @@ def fig3():
             continue
         paper = data["paper_at_600"].get(row["dataset"], {}).get(row["model"])
         budget = "" if row["budget"] == ["paper"] else f", budget {'/'.join(row['budget'])}"
-        spread = f" ± {row['std']:.3f}" if row["n"] > 1 else ""
-        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {row['mean']:.3f}{spread} "
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {_value(row, 3)} "
                      f"({row['n']} draw{'s' if row['n'] > 1 else ''}{budget}) | {paper if paper is not None else '-'} |")
     lines += ["", "The paper's claims on this data (counted over the (dataset, size) pairs that have both models):", ""]
     lines += [f"- {claim}: {verdict if verdict is not None else 'not run yet'}" for claim, verdict in data["claims"].items()]
@@ -217,13 +221,10 @@ def fig4():
     lines = ["![Fig. 4](benchmarks/results/fig4/fig4.png)", "",
              "| dataset (approximate structures) | model | low-test MAE | high-test MAE (top 10%) | draws |",
              "|---|---|---|---|---|"]
-    def value(part):
-        return f"{part['mean']:.4f}" + (f" ± {part['std']:.4f}" if part["n"] > 1 else "")
-
     for row in data["cells"]:
         budget = "" if row["budget"] == ["paper"] else f" (budget {'/'.join(row['budget'])})"
-        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {value(row['low'])} | "
-                     f"{value(row['high'])} | {row['low']['n']}{budget} |")
+        lines.append(f"| {row['dataset'].replace('matbench_', '')} | {row['model']} | {_value(row['low'], 4)} | "
+                     f"{_value(row['high'], 4)} | {row['low']['n']}{budget} |")
 
     def verdict(v):
         better = "lower" if v["transfer_extrapolates_better"] else "not lower"
