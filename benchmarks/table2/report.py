@@ -55,6 +55,8 @@ def write_paper_tables(results, cells):
                 else:
                     mark = "†" if summary and summary["reduced"] else ""
                     entries.append(f"{text}{mark} [{paper}]" if text else f"not run [{paper}]")
+                    if not summary:  # the command that fills the cell, in the CSV
+                        note = f"not run yet: python benchmarks/table2/run.py --tasks {task.replace('matbench_', '')} --models {model}"
                 rows.append({"table": title, "task": task, "model": model, "unit": unit,
                              "ours_mean": summary["mean"] if summary else "", "ours_std": summary["std"] if summary else "",
                              "n_splits": summary["n"] if summary else 0, "paper": paper,
