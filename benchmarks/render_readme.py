@@ -244,9 +244,14 @@ def fig2():
     if data is None or not data["cells"]:
         return _missing("python benchmarks/figures/fig2.py --jobs 2")
     datasets = sorted({c["dataset"] for c in data["cells"]})
-    return (f"![Fig. 2](benchmarks/results/fig2/fig2.png)\n\n{len(data['cells'])} points on {len(datasets)} datasets "
-            f"(fractions {', '.join(sorted({str(c['fraction']) for c in data['cells']}))}); dashed lines have fewer "
-            f"than 5 draws. Made by {_made(data['provenance'])}.")
+    lines = ["![Fig. 2](benchmarks/results/fig2/fig2.png)", "",
+             f"{len(data['cells'])} points on {len(datasets)} datasets (fractions "
+             f"{', '.join(f'{f:g}' for f in sorted({c['fraction'] for c in data['cells']}))}); dashed lines have fewer "
+             f"than 5 draws.", "", "The paper's reading of the figure, on this data (lower MAE or higher AUC):", ""]
+    lines += [f"- {claim}: {verdict if verdict is not None else 'not run yet'}"
+              for claim, verdict in data.get("claims", {}).items()]
+    lines += ["", f"Made by {_made(data['provenance'])}; cells: `benchmarks/results/fig2/runs/`."]
+    return "\n".join(lines)
 
 
 def grid():

@@ -199,6 +199,27 @@ def summarise(values: List[float]) -> Dict[str, float]:
     return {"mean": float(values.mean()), "std": float(values.std()), "n": int(len(values))}
 
 
+def cell_mean(table: List[dict], axis: str, dataset: str, model: str, value) -> Optional[float]:
+    """The mean over draws of (dataset, model) at ``axis`` == ``value`` in a report table."""
+    for row in table:
+        if (row["dataset"], row["model"], row[axis]) == (dataset, model, value):
+            return row["mean"]
+    return None
+
+
+def count_ahead(table: List[dict], axis: str, datasets, ahead: str, behind: str, higher_is_better=lambda d: False):
+    """How many (dataset, ``axis`` value) pairs that have both models put ``ahead`` before
+    ``behind`` (lower MAE, or higher AUC where ``higher_is_better(dataset)``): a verdict
+    string, or None where no pair has both."""
+    verdicts = []
+    for d in datasets:
+        for value in sorted({row[axis] for row in table if row["dataset"] == d}):
+            a, b = cell_mean(table, axis, d, ahead, value), cell_mean(table, axis, d, behind, value)
+            if a is not None and b is not None:
+                verdicts.append(a > b if higher_is_better(d) else a < b)
+    return None if not verdicts else f"{sum(verdicts)} of {len(verdicts)} (dataset, {axis}) pairs"
+
+
 def model_is_structural(model: str) -> bool:
     from torch_atomsets.models import model_spec
 
