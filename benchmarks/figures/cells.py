@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pool import run_jobs  # noqa: E402
 from provenance import RESULTS, provenance  # noqa: E402
 
 #: Budgets. "paper": the paper's (patience 200, up to 10,000 epochs; MEGNet up to 1,000).
@@ -125,32 +126,20 @@ def _worker(payload):
 
 
 def run_all(cells: List[Cell], module: str, jobs: int = 1, threads: int = 1, describe: Optional[Callable] = None):
-    """Run the cells not done yet (``jobs`` processes, ``threads`` each), in order."""
+    """Run the cells not done yet (``jobs`` processes, ``threads`` each), in order; returns
+    the number of cells that failed."""
     todo = [c for c in cells if not c.done()]
     print(f"{len(todo)} of {len(cells)} cells to run ({jobs} at a time, {threads} thread(s) each)")
     if not todo:
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+        return 0
 
-    from tqdm import tqdm
+    def finished(cell, record):
+        return (f"{cell.dataset} {cell.model} {cell.key}: " + ", ".join(f"{k} {v:.4g}" for k, v in record["scores"].items())
+                + f" ({record['seconds']:.0f} s)")
 
-    failed = 0
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_worker, (module, cell, threads)): cell for cell in todo}
-        with tqdm(total=len(todo), unit="cell") as bar:
-            for future in as_completed(futures):
-                cell = futures[future]
-                try:
-                    record = future.result()
-                    bar.write(f"{cell.dataset} {cell.model} {cell.key}: " + ", ".join(
-                        f"{k} {v:.4g}" for k, v in record["scores"].items()) + f" ({record['seconds']:.0f} s)")
-                except Exception as exc:  # one failed cell must not stop the others; reported and counted
-                    failed += 1
-                    bar.write(f"FAILED {cell.dataset} {cell.model} {cell.key}: {exc!r}")
-                bar.update(1)
-    if failed:
-        print(f"{failed} cells failed")
+    return run_jobs(_worker, [(module, cell, threads) for cell in todo], jobs,
+                    lambda payload, record: finished(payload[1], record),
+                    lambda payload: f"{payload[1].dataset} {payload[1].model} {payload[1].key}", unit="cell")
 
 
 def figure_parser(doc: str, datasets=None, models=None, draws: Optional[int] = None):

@@ -21,12 +21,12 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pool import run_jobs  # noqa: E402
 from provenance import RESULTS, provenance, write_results  # noqa: E402
 
 from matbench_small.common import CLASSIFICATION_TASKS, ENSEMBLE, FINAL_BUDGET, task_list  # noqa: E402
@@ -164,28 +164,22 @@ def main():
             if not os.path.exists(fold_path(args.protocol, task, k, args.ensemble)):
                 jobs.append(dict(task=task, fold=k, protocol=args.protocol, setting=chosen["chosen"],
                                  options=chosen["options"], ensemble=args.ensemble, threads=args.threads))
+    failed = 0
     if not args.report and jobs:
-        import multiprocessing
-
-        from tqdm import tqdm
-
         print(f"{len(jobs)} folds to train ({args.ensemble} children each, {args.jobs} at a time)")
-        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_fold, job): job for job in jobs}
-            with tqdm(total=len(jobs), unit="fold") as bar:
-                for future in as_completed(futures):
-                    job = futures[future]
-                    with open(future.result()) as handle:
-                        record = json.load(handle)
-                    score = record["auc_labels"] if job["task"] in CLASSIFICATION_TASKS else record["test"]
-                    bar.write(f"{job['task']} fold {job['fold']} ({job['setting']}): {score:.4g} "
-                              f"({record['seconds']:.0f} s)")
-                    bar.update(1)
+
+        def finished(job, path):
+            with open(path) as handle:
+                record = json.load(handle)
+            score = record["auc_labels"] if job["task"] in CLASSIFICATION_TASKS else record["test"]
+            return f"{job['task']} fold {job['fold']} ({job['setting']}): {score:.4g} ({record['seconds']:.0f} s)"
+
+        failed = run_jobs(run_fold, jobs, args.jobs, finished, lambda j: f"{j['task']} fold {j['fold']}", unit="fold")
     path, summary = report(tasks, args.protocol)
     for task, entry in summary.items():
         print(f"{task}: {entry['setting']}: {entry['mean']:.4g} ± {entry['std']:.3g} over {entry['n_folds']} folds")
     print(f"wrote {path}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -20,12 +20,12 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pool import run_jobs  # noqa: E402
 from provenance import RESULTS, provenance  # noqa: E402
 
 from matbench_small.common import CLASSIFICATION_TASKS, SELECTION_BUDGET, candidates, task_list  # noqa: E402
@@ -133,24 +133,17 @@ def main():
     print(f"{len(jobs)} selection runs to do ({args.jobs} at a time, {args.threads} thread(s) each)")
     if not jobs:
         return 0
-    import multiprocessing
 
-    from tqdm import tqdm
+    def finished(job, record):
+        path = results_path(job["task"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        return (f"{job['task']} {job['candidate']} fold {job['fold']}: val {record['val']:.4g} "
+                f"({record['epochs']} epochs, {record['seconds']:.0f} s)")
 
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_job, job): job for job in jobs}
-        with tqdm(total=len(jobs), unit="run") as bar:
-            for future in as_completed(futures):
-                job = futures[future]
-                record = future.result()
-                path = results_path(job["task"])
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-                bar.write(f"{job['task']} {job['candidate']} fold {job['fold']}: val {record['val']:.4g} "
-                          f"({record['epochs']} epochs, {record['seconds']:.0f} s)")
-                bar.update(1)
-    return 0
+    failed = run_jobs(_job, jobs, args.jobs, finished, lambda j: f"{j['task']} {j['candidate']} fold {j['fold']}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

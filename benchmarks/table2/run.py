@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from common import (  # noqa: E402
     report_unit,
     run_path,
 )
+from pool import run_jobs  # noqa: E402
 from provenance import provenance  # noqa: E402
 
 
@@ -154,26 +154,15 @@ def main():
     print(f"{len(jobs)} runs to do ({args.jobs} at a time, {args.threads} thread(s) each); results in {args.results}")
     if not jobs:
         return 0
-    import multiprocessing
-
-    from tqdm import tqdm
-
     start = time.time()
-    failed = 0
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, job): job for job in jobs}
-        with tqdm(total=len(jobs), unit="run") as bar:
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    with open(future.result()) as handle:
-                        record = json.load(handle)
-                    bar.write(f"{job['task']} {job['model']} split {job['split']}: {record['metric']} "
-                              f"{record['test_reported']:.4g} ({record['epochs']} epochs, {record['wall_seconds']:.0f} s)")
-                except Exception as exc:  # one failed run must not lose the others; it is reported and counted
-                    failed += 1
-                    bar.write(f"FAILED {job['task']} {job['model']} split {job['split']}: {exc!r}")
-                bar.update(1)
+
+    def finished(job, path):
+        with open(path) as handle:
+            record = json.load(handle)
+        return (f"{job['task']} {job['model']} split {job['split']}: {record['metric']} "
+                f"{record['test_reported']:.4g} ({record['epochs']} epochs, {record['wall_seconds']:.0f} s)")
+
+    failed = run_jobs(run_one, jobs, args.jobs, finished, lambda j: f"{j['task']} {j['model']} split {j['split']}")
     print(f"runs done in {(time.time() - start) / 60:.1f} min; {failed} failed. Tables: "
           "python benchmarks/table2/report.py")
     return 1 if failed else 0

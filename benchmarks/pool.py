@@ -1,0 +1,43 @@
+"""Benchmark jobs in worker processes, each one's failure kept to itself.
+
+Every heavy benchmark script (Table 2 runs, selection, final models, figure cells) hands its
+jobs to ``run_jobs``: ``workers`` spawned processes, results handled in the parent as each
+job finishes, and a job that raises is printed with its worker's traceback and counted while
+the others go on (a failure must neither stop nor waste the work of the jobs beside it).
+"""
+import multiprocessing
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Callable, Iterable, Optional
+
+
+def run_jobs(work: Callable, jobs: Iterable, workers: int, finished: Callable, describe: Callable,
+             unit: str = "run") -> int:
+    """Run ``work(job)`` for every job on ``workers`` processes. ``finished(job, result)`` runs in
+    the parent as each job ends (it writes the job's results) and returns the line to print;
+    ``describe(job)`` names a job in a failure message. Returns the number of failed jobs."""
+    from tqdm import tqdm
+
+    jobs = list(jobs)
+    failed = 0
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(work, job): job for job in jobs}
+        with tqdm(total=len(jobs), unit=unit) as bar:
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    line: Optional[str] = finished(job, future.result())
+                    if line:
+                        bar.write(line)
+                except Exception as exc:  # reported with its traceback and counted; the other jobs go on
+                    failed += 1
+                    bar.write(f"FAILED {describe(job)}: {exc!r}\n" + "".join(traceback.format_exception(exc)))
+                bar.update(1)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    if failed:
+        print(f"{failed} of {len(jobs)} {unit}s failed (tracebacks above)")
+    return failed
