@@ -83,3 +83,15 @@ def test_no_partial_folder_left_after_a_failure(tmp_path, parent_2019, small_str
         cache.load(data)
     assert not cache.exists(data)
     assert not [p for p in tmp_path.rglob("*") if ".partial-" in p.name]
+
+
+def test_a_cache_finished_by_another_process_meanwhile_is_kept(tmp_path, parent_2019, small_structures):
+    """Two workers featurising the same dataset: the one that ends second keeps the first one's
+    folder (which the first may be reading) instead of replacing it under it."""
+    data = structure_data(small_structures[:2], name="raced")
+    first = FeatureCache(parent_2019.model, parent_2019.key, root=str(tmp_path))
+    folder = first.build(data)
+    inode = (tmp_path / folder / "meta.json").stat().st_ino
+    assert FeatureCache(parent_2019.model, parent_2019.key, root=str(tmp_path)).build(data) == folder
+    assert (tmp_path / folder / "meta.json").stat().st_ino == inode
+    assert not [p for p in tmp_path.rglob("*") if ".partial-" in p.name]

@@ -130,6 +130,8 @@ class FeatureCache:
             with open(os.path.join(tmp, "meta.json"), "w") as handle:
                 json.dump(meta, handle, indent=1)
             os.makedirs(os.path.dirname(final), exist_ok=True)
+            if self.exists(data):  # another process (a DDP rank, a benchmark worker) finished it first:
+                return final       # keep that one, which the other process may be reading already
             if os.path.exists(final):  # an older format: replaced by the new one
                 shutil.rmtree(final)
             try:
