@@ -215,16 +215,17 @@ def main():
     parser.add_argument("--tasks", default="", help="Table S3 tasks (matbench_ optional; default all 13)")
     parser.add_argument("--seeds", default="0-4", help="Table S3 paper seeds (default 0-4)")
     args = parser.parse_args()
+    failed = 0
     if args.table_s3 and not args.report:
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
         from common import TASKS, parse_ints, parse_list
 
         tasks = parse_list(args.tasks, TASKS, "matbench_")
-        run_all(s3_cells(tasks, parse_ints(args.seeds), args.budget), "grid", args.jobs, args.threads)
+        failed = run_all(s3_cells(tasks, parse_ints(args.seeds), args.budget), "grid", args.jobs, args.threads)
     elif not args.report:
-        run_all(cells(args.screens.split(","), args.sample, args.budget), "grid", args.jobs, args.threads)
+        failed = run_all(cells(args.screens.split(","), args.sample, args.budget), "grid", args.jobs, args.threads)
     report()
-    return 0
+    return 1 if failed else 0  # the report still draws what finished
 
 
 if __name__ == "__main__":
