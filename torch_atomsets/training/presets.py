@@ -21,6 +21,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "matbench_expt_gap": {"model": "AtomSets-V0", "learning_rate": 0.001},
     "matbench_dielectric": {"model": "AtomSets-V0+V1", "target_transform": "log1p"},
     "matbench_expt_is_metal": {"model": "MLP-V0-stats"},
+    "matbench_glass": {"model": "AtomSets-V0", "n_neurons": 128},
 }
 
 
