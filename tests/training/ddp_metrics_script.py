@@ -54,3 +54,7 @@ if __name__ == "__main__":
     with open(os.path.join(out, f"ddp_rank{rank}.json"), "w") as handle:
         json.dump({"test": tested[0]["test_mae"], "builds": len(BUILDS), "world_size": dist.get_world_size(),
                    "backend": dist.get_backend(), "shard": len(trainer.test_dataloaders.sampler)}, handle)
+    # Tear the gloo group down before the interpreter exits: left alive, its threads can be
+    # destroyed while joinable at exit ("terminate called without an active exception", SIGABRT).
+    dist.barrier()
+    dist.destroy_process_group()
