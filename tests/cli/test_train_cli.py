@@ -168,3 +168,22 @@ def test_a_trained_embedding_refuses_elements_it_never_saw(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Fe2O3" in captured.out and "UO2" not in captured.out
     assert "UO2: contains U, which AtomSets never saw in training" in captured.err
+
+
+def test_the_command_line_and_python_give_the_same_numbers(tmp_path, capsys, weights_dir):
+    """`atomsets train` and train_child (the path of every committed benchmark run) start the
+    child from the same random stream: the parent is loaded after seeding in both."""
+    from torch_atomsets.data.datasets import load_csv, make_splits
+    from torch_atomsets.training import ChildConfig, train_child
+
+    csv = write_csv(tmp_path / "toy.csv", regression_data(120))
+    assert main(["train", "--csv", csv, "--target", "y", "--model", "AtomSets-V0", "--seeds", "1", "--max-epochs",
+                 "3", "--results-dir", str(tmp_path / "r"), "--weights-dir", weights_dir, "--quiet",
+                 "--threads", "1"]) == 0
+    (metrics,) = (tmp_path / "r").rglob("metrics.json")
+    from_cli = json.loads(metrics.read_text())["test"]
+    data = load_csv(csv, target="y")
+    split = make_splits(data, "paper", seeds=[1])[0]
+    config = ChildConfig.of(model="AtomSets-V0", max_epochs=3)
+    from_python = train_child(data, split, config, seed=1, weights_dir=weights_dir)["test"]
+    assert from_cli == from_python

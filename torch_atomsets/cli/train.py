@@ -191,8 +191,12 @@ def run(cfg) -> int:
     print(f"{data.name}: {len(data)} samples ({data.input_type}, {data.task_type}, fidelity: {data.fidelity}); "
           f"model {spec.name}; {len(splits)} split(s), protocol {split_options.protocol}; {threads} thread(s) "
           f"({LAST_CHOICE.get('reason', '')})")
+    # The parent goes on by name, not as the object loaded above (that only named its key and
+    # failed early): each split loads it after seeding, as train_child and every benchmark do,
+    # so the same seed gives the same numbers from the command line and from Python.
     run = run_child(data, splits, seeds, config, run_options.results_dir, parent.key if parent else None,
-                    split_options.protocol, force=run_options.force, parent=parent, weights_dir=model.weights_dir,
+                    split_options.protocol, force=run_options.force, parent=model.parent,
+                    weights_dir=model.weights_dir,
                     allow_download=not data_options.offline, progress=not run_options.quiet, report=print)
     dropped = sorted({m for r in run.results for m in r.get("dropped", [])})
     if dropped:

@@ -48,6 +48,11 @@ def train_child(data: MaterialsData, split: Split, config: ChildConfig, seed: in
     classifier also gets a decision ``threshold`` chosen on its validation part and the
     test scores of its hard labels (``auc_labels``: MatBench's leaderboard metric).
     ``test=False`` never touches ``split.test`` (model selection on the validation part).
+
+    ``parent`` by name or path (``None``: ``config.parent``) is loaded after seeding, as in
+    every committed run and in ``atomsets train``; a loaded
+    :class:`~torch_atomsets.inference.Parent` skips that load, so the child starts from
+    another (equally valid) random initialisation.
     """
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = child_datamodule(data, split, config, parent, weights_dir, allow_download, progress)
