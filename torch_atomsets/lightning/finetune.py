@@ -12,6 +12,7 @@ from ..models.megnet import MEGNet
 from ..models.registry import child_input
 from .base import AtomSetsModule
 from .child import ChildModule
+from .parent import parent_forward
 
 
 class FineTuneModule(AtomSetsModule):
@@ -33,12 +34,15 @@ class FineTuneModule(AtomSetsModule):
             trained on frozen features already).
         loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience: as
             :class:`~torch_atomsets.lightning.base.AtomSetsModule` (learning rate 1e-3).
+        compress_graphs: the parent runs on each batch's graph compressed by symmetry on a
+            CPU, as in :class:`~torch_atomsets.lightning.MEGNetModule` (the head still sees
+            every atom).
     """
 
     def __init__(self, child: Dict[str, Any], parent_config: Dict[str, Any], parent_learning_rate_factor: float = 0.1,
                  freeze_parent_epochs: int = 0, loss: Union[str, Callable] = "mae", optimizer: str = "adam",
                  learning_rate: Optional[float] = 1e-3, weight_decay: float = 0.0, scheduler: str = "none",
-                 scheduler_patience: int = 20, info: Optional[Dict[str, Any]] = None):
+                 scheduler_patience: int = 20, compress_graphs: bool = True, info: Optional[Dict[str, Any]] = None):
         super().__init__(loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience)
         if parent_learning_rate_factor < 0:
             raise ConfigError(f"parent_learning_rate_factor must be 0 or more, got {parent_learning_rate_factor}")
@@ -73,7 +77,7 @@ class FineTuneModule(AtomSetsModule):
             parameter.requires_grad_(not frozen)
 
     def forward(self, batch) -> Tensor:
-        out = self.parent(batch.z, batch.edge_index, batch.edge_distance, batch.state, batch.batch, batch.num_graphs)
+        out = parent_forward(self.parent, batch, self.hparams.get("compress_graphs", True))
         x = child_input(out, self.levels, batch.batch)
         network = self.head.network
         if self.levels.per == "structure":

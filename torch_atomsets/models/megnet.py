@@ -10,7 +10,7 @@ from ..levels import level as feature_level
 from ..nn import MLP, GaussianExpansion, MEGNetConv, MEGNetSet2Set
 
 
-def _tracing() -> bool:
+def is_tracing() -> bool:
     """Whether torch.compile / torch.export / TorchScript is tracing this call."""
     return torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()
 
@@ -185,7 +185,7 @@ class MEGNet(nn.Module):
         for ``torch.export`` / ``torch.compile`` (its output size depends on the data) it
         runs on every bond. The choice depends on the device and mode only, never on values.
         """
-        if self.deduplicate_bonds and edge_distance.device.type == "cpu" and not _tracing():
+        if self.deduplicate_bonds and edge_distance.device.type == "cpu" and not is_tracing():
             distinct, inverse = torch.unique(edge_distance, return_inverse=True)
             return self.bond_encoder(self.expansion(distinct))[inverse]
         return self.bond_encoder(self.expansion(edge_distance))

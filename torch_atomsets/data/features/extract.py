@@ -14,7 +14,7 @@ import torch
 
 from ...utils.progress import progress_bar
 from ..graphs.batch import GraphBatch, iter_graph_batches, max_bonds_for
-from ..graphs.compress import CompressedBatch, compress
+from ..graphs.compress import forward_compressed
 from ..graphs.converter import CrystalGraphConverter
 
 
@@ -52,16 +52,8 @@ def run_parent(model, structures: Sequence, labels: Sequence[str], batch_size: i
         for positions, graphs in iter_graph_batches(structures, converter, labels, batch_size, max_bonds, failures,
                                                     bar, pin_memory=pin):
             if compressed:
-                quotient = compress(graphs)
-                if pin:
-                    quotient = CompressedBatch(num_graphs=quotient.num_graphs, **{
-                        k: getattr(quotient, k).pin_memory() for k in ("z", "edge_index", "edge_distance", "batch",
-                                                                       "atom_weight", "bond_weight", "atom_class")})
-                quotient = quotient.to(device)
                 with torch.inference_mode():
-                    output = model(quotient.z, quotient.edge_index, quotient.edge_distance, None, quotient.batch,
-                                   quotient.num_graphs, quotient.atom_weight, quotient.bond_weight)
-                    output = output._replace(atom_features=tuple(v[quotient.atom_class] for v in output.atom_features))
+                    output = forward_compressed(model, graphs, device=device)
             else:
                 with torch.inference_mode():
                     output = model(*_inputs(graphs.to(device)))
