@@ -43,7 +43,7 @@ def train_megnet(data: MaterialsData, split: Split, config: MEGNetConfig, seed: 
     module = MEGNetModule(model_config, config.loss, config.optimizer, config.learning_rate, config.weight_decay,
                           config.scheduler, config.scheduler_patience, config.normalise_targets,
                           init_from=config.init_from, task_type=data.task_type,
-                          info=dict(dataset=data.name, unit=data.unit, target=data.target_name))
+                          compress_graphs=config.compress_graphs, info=dict(dataset=data.name, unit=data.unit, target=data.target_name))
     info = dict(model="MEGNet", dataset=data.name, unit=data.unit, target=data.target_name, task_type=data.task_type,
                 split=split.name, seed=seed, fidelity=data.fidelity, config=config.as_dict())
     info.update(record or {})
