@@ -6,10 +6,10 @@ from typing import Any, Callable, Dict, Optional, Union
 import torch
 from torch import Tensor
 
+from ..data.graphs.compress import forward_compressed
 from ..errors import ConfigError
 from ..hub.checkpoints import MEGNET, mark_checkpoint, save_parent
 from ..hub.parents import load_parent_model
-from ..data.graphs.compress import forward_compressed
 from ..models.megnet import MEGNet, MEGNetOutput, is_tracing
 from .base import CLASSIFICATION, REGRESSION, AtomSetsModule
 
@@ -48,7 +48,8 @@ class MEGNetModule(AtomSetsModule):
         compress_graphs: on a CPU, run every step on the batch's graph compressed by
             symmetry (:func:`~torch_atomsets.data.graphs.forward_compressed`): the same
             function of the weights, so the same losses and gradients to float32 rounding,
-            for a half to a third of the time. Batches on other devices run as they are.
+            in about half the time (``benchmarks/speed/pretrain.py``). Batches on other
+            devices run as they are.
         info: metadata kept with the checkpoint (dataset, unit, target).
     """
 

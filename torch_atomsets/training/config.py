@@ -252,7 +252,7 @@ class MEGNetConfig:
         normalise_targets: train on standardised targets.
         init_from: fine-tune from this parent (name or path).
         compress_graphs: on a CPU, step on each batch's symmetry-compressed graph (the same
-            losses and gradients to float32 rounding, 2-3x faster; see
+            losses and gradients to float32 rounding, about 2x faster; see
             :class:`~torch_atomsets.lightning.MEGNetModule`).
         trainer: Lightning Trainer options over :data:`MEGNET_TRAINER_DEFAULTS`.
     """
