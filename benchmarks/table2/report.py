@@ -77,8 +77,11 @@ def write_outputs(results, protocol, cells, extra_markdown=""):
         writer.writeheader()
         writer.writerows(rows)
     text = [f"# Table 2 and Table S4 reproduced ({protocol} protocol)", "",
-            "Each cell: ours mean±std over splits [paper]. † = reduced budget (fewer than 5 splits, or a run "
-            "stopped at the epoch cap before early stopping; see the CSV's budget_note). MAE for regression "
+            "Each cell: ours mean±std over splits [paper]. † = reduced budget (fewer than 5 splits, a run "
+            "stopped at an epoch or time cap before early stopping, a shorter patience; the CSV's budget_note "
+            "says which). Budgets were reduced for compute alone: every run here was made on a 2-core CPU "
+            "without a GPU, where one seed of a set child on the 70,000-130,000 samples of the mp_* tasks takes "
+            "about an hour and a MEGNet from scratch far longer. MAE for regression "
             "(yield strength in MPa; perovskites and mp_e_form in meV/atom), ROC-AUC for classification. "
             "The data column says which file each row used: exact/content-checked structures, "
             "composition-only tables, or approximate MP structures (not comparable with the paper).", ""]
