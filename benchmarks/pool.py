@@ -5,10 +5,26 @@ jobs to ``run_jobs``: ``workers`` spawned processes, results handled in the pare
 job finishes, and a job that raises is printed with its worker's traceback and counted while
 the others go on (a failure must neither stop nor waste the work of the jobs beside it).
 """
+import ctypes
 import multiprocessing
+import signal
+import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Optional
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, the kernel sends the worker SIGTERM when the script that
+    started it dies, however it dies (killed, SIGTERM, a crash); otherwise a killed script's
+    workers would train on, unseen, for hours."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def run_jobs(work: Callable, jobs: Iterable, workers: int, finished: Callable, describe: Callable,
@@ -20,7 +36,8 @@ def run_jobs(work: Callable, jobs: Iterable, workers: int, finished: Callable, d
 
     jobs = list(jobs)
     failed = 0
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent)
     try:
         futures = {pool.submit(work, job): job for job in jobs}
         with tqdm(total=len(jobs), unit=unit) as bar:

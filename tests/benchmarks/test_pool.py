@@ -35,3 +35,39 @@ def test_a_failure_while_recording_is_counted_too(capsys):
 
     assert run_jobs(math.sqrt, [4.0, 9.0], 1, finished, str) == 1
     assert "FAILED 9.0: OSError('disk full')" in capsys.readouterr().out
+
+
+def _sleep_and_report(path):
+    import time
+
+    with open(path, "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(120)
+
+
+def test_workers_die_with_a_killed_script(tmp_path):
+    """A benchmark script killed with SIGTERM takes its worker processes with it (Linux)."""
+    import signal
+    import subprocess
+    import time
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    marker = tmp_path / "worker.pid"
+    script = (f"import sys; sys.path[:0] = [{os.path.join(HERE, '..', '..', 'benchmarks')!r}, {HERE!r}]\n"
+              "from pool import run_jobs\nfrom test_pool import _sleep_and_report\n"
+              f"run_jobs(_sleep_and_report, [{str(marker)!r}], 1, lambda j, r: None, str)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while not marker.exists() or not marker.read_text():
+        assert time.time() < deadline and parent.poll() is None, "the worker never started"
+        time.sleep(0.2)
+    worker = int(marker.read_text())
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=30)
+    deadline = time.time() + 30
+    while os.path.exists(f"/proc/{worker}") and open(f"/proc/{worker}/stat").read().split()[2] != "Z":
+        assert time.time() < deadline, f"worker {worker} outlived its script"
+        time.sleep(0.2)
