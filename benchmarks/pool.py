@@ -17,12 +17,16 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """Worker initializer: on Linux, the kernel sends the worker SIGTERM when the script that
-    started it dies, however it dies (killed, SIGTERM, a crash); otherwise a killed script's
-    workers would train on, unseen, for hours."""
+    """Worker initializer: on Linux, the kernel kills the worker when the script that started
+    it dies, however it dies (killed, SIGTERM, a crash); otherwise a killed script's workers
+    would train on, unseen, for hours. SIGKILL, not SIGTERM: Lightning's signal connector
+    catches SIGTERM inside a fit (a killed grid script's worker trained on). Nothing a
+    script saved is harmed: results are written atomically when a run ends; a killed run
+    leaves at most its temporary training folder (``atomsets-run-*`` in the system's temp
+    directory)."""
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except OSError:
             pass
 
