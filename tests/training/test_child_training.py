@@ -160,3 +160,29 @@ def test_predictions_are_float32_under_bf16_mixed_precision():
     assert result["test"] == pytest.approx(float(errors.mean()), rel=1e-6)
     rounded = torch.tensor(predictions, dtype=torch.float32).bfloat16().float().numpy()
     assert not np.array_equal(rounded, predictions)  # the predictions carry more than bfloat16's 8 bits
+
+
+def test_epoch_seconds_include_the_checkpoint_write(tmp_path):
+    """Lightning runs checkpoint callbacks after every other one: an epoch timed to the
+    timer's own on_train_epoch_end would leave the checkpoint write out of it."""
+    import time
+
+    from torch_atomsets.lightning import EpochTimer
+
+    slow = 0.3
+
+    class SlowCheckpoint(pl.callbacks.ModelCheckpoint):
+        def _save_checkpoint(self, trainer, filepath):
+            time.sleep(slow)
+            super()._save_checkpoint(trainer, filepath)
+
+    data = regression_data(60)
+    datamodule = ChildDataModule(data, level="Z", split=paper_split(len(data), 0), batch_size=64)
+    module = ChildModule(model="AtomSets", n_neurons=8, task_type="regression")
+    timer = EpochTimer()
+    # listed before the timer, run after it (Lightning moves checkpoint callbacks last)
+    checkpoint = SlowCheckpoint(dirpath=str(tmp_path), save_top_k=-1, every_n_epochs=1)
+    trainer = pl.Trainer(max_epochs=3, callbacks=[checkpoint, timer], logger=False, enable_progress_bar=False,
+                         enable_model_summary=False)
+    trainer.fit(module, datamodule=datamodule)
+    assert len(timer.seconds) == 3 and min(timer.seconds) >= slow, timer.seconds

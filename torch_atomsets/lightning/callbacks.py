@@ -92,19 +92,28 @@ class ProbabilityCalibration(pl.Callback):
 
 
 class EpochTimer(pl.Callback):
-    """Wall time of each training epoch, its validation included (``seconds``)."""
+    """Wall time of each training epoch, whole (``seconds``): from the start of one epoch to
+    the start of the next (the last: to the end of training), so its validation, logging,
+    early stopping and the checkpoint written on an improvement are all in it. (Lightning
+    runs checkpoint callbacks after every other callback, so an epoch timed to this
+    callback's own ``on_train_epoch_end`` would leave the checkpoint out.)"""
 
     def __init__(self):
         self.seconds: List[float] = []
         self._start: Optional[float] = None
 
-    def on_train_epoch_start(self, trainer, module) -> None:
-        self._start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, module) -> None:
+    def _lap(self) -> float:
+        now = time.perf_counter()
         if self._start is not None:
-            self.seconds.append(time.perf_counter() - self._start)
-            self._start = None
+            self.seconds.append(now - self._start)
+        return now
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._start = self._lap()
+
+    def on_train_end(self, trainer, module) -> None:
+        self._lap()
+        self._start = None
 
 
 class InterruptRecorder(pl.Callback):
