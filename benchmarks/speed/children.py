@@ -8,9 +8,9 @@ Cases: AtomSets-V1 on the matbench_phonons paper split (seed 0; V1 rows from the
 AtomSets (trainable embedding) on matbench_steels; batch 128, Adam 1e-3, 2 x 64 relu before
 and after the readout, on both sides. Like for like: the weighted-mean readout and MAE loss
 (maml's Set2Set has other gates, so the set2set rows are marked as not like for like). Our
-epoch is timed whole: training, validation, logging and the checkpoint written on each
-improvement (our EpochTimer, start of one epoch to the start of the next); maml's from Keras' on_epoch_begin to on_epoch_end. Each
-side runs in a fresh process per round, rounds alternating; medians of per-epoch times,
+epoch is timed whole, from its start to the next epoch's start (our EpochTimer): training,
+validation, logging and the checkpoint written on each improvement; maml's from Keras'
+on_epoch_begin to on_epoch_end. Each side runs in a fresh process per round, rounds alternating; medians of per-epoch times,
 then the median over rounds. Threads set explicitly (default 1).
 
 Writes ``runs/child_speed.json`` unless ``--save`` (``benchmarks/results/speed/children.json``).
