@@ -13,6 +13,11 @@ validation, logging and the checkpoint written on each improvement; maml's from 
 on_epoch_begin to on_epoch_end. Each side runs in a fresh process per round, rounds alternating; medians of per-epoch times,
 then the median over rounds. Threads set explicitly (default 1).
 
+A third side, ``bare_pytorch``, trains the same network on the same batches with the same
+loss and optimiser in a plain PyTorch loop (no Lightning, metrics or checkpoints): how much
+of our epoch the training framework takes (``lightning_share``), and how far from maml the
+model math alone is (``bare_pytorch_vs_maml``, the most any training loop could give).
+
 Writes ``runs/child_speed.json`` unless ``--save`` (``benchmarks/results/speed/children.json``).
 """
 import argparse
@@ -41,6 +46,8 @@ def worker(args):
     task, model = CASES[args.case]
     settings = dict(model=model, readout=args.readout, loss="mae", batch_size=128, learning_rate=1e-3,
                     max_epochs=args.epochs, patience=10 ** 6)
+    if args.bare:
+        return bare_worker(args, settings)
     try:
         from torch_atomsets.data.datasets import load_task, paper_split
         from torch_atomsets.training import ChildConfig, train_child
@@ -78,6 +85,48 @@ def worker(args):
                       "n_train": result["n_train"], "package": package_checkout(torch_atomsets)}))
 
 
+def bare_worker(args, settings):
+    """The floor under our side: the same network, batches, loss and optimiser in a plain
+    PyTorch loop (no Lightning, no metrics, no checkpoint). Our side minus this is what the
+    training framework costs; maml over this is the most any framework could give."""
+    import time
+
+    import numpy as np
+    import torch
+
+    import torch_atomsets
+    from torch_atomsets.data.datasets import load_task, paper_split
+    from torch_atomsets.lightning import ChildDataModule, ChildModule
+    from torch_atomsets.models import model_spec
+
+    torch.manual_seed(0)
+    data = load_task(CASES[args.case][0], allow_download=False)
+    datamodule = ChildDataModule(data, level=model_spec(settings["model"]).level, split=paper_split(len(data), 0),
+                                 batch_size=settings["batch_size"], allow_download=False)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    module = ChildModule(model=settings["model"], readout=settings["readout"], loss=settings["loss"],
+                         learning_rate=settings["learning_rate"], **datamodule.facts("none"))
+    module.configure_model()
+    optimiser = torch.optim.Adam(module.parameters(), lr=settings["learning_rate"])
+    seconds = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        module.train()
+        for batch in datamodule.train_dataloader():
+            loss = module.compute_loss(module(batch), batch.y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        module.eval()
+        with torch.no_grad():
+            for batch in datamodule.val_dataloader():
+                module.output(module(batch))
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps({"seconds_per_epoch": float(np.median(seconds)), "epochs": args.epochs,
+                      "n_train": datamodule.part_sizes()["train"], "package": package_checkout(torch_atomsets)}))
+
+
 def run(command, env):
     out = subprocess.run(command, capture_output=True, text=True, env=env)
     if out.returncode != 0:
@@ -100,6 +149,7 @@ def main():
     parser.add_argument("--readout", default="mean", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--export", help=argparse.SUPPRESS)
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
@@ -111,13 +161,14 @@ def main():
         for case in args.cases.split(","):
             for readout in READOUTS:
                 key = f"{case} {readout}"
-                sides = {"torch_atomsets": [], "baseline": [], "maml": []}
+                sides = {"torch_atomsets": [], "bare_pytorch": [], "baseline": [], "maml": []}
                 inputs = os.path.join(tmp, f"{case}.npz")
                 for r in range(args.rounds):
                     ours = [sys.executable, __file__, "--worker", "--case", case, "--readout", readout, "--epochs",
                             str(args.epochs), "--threads", str(args.threads), "--workdir", os.path.join(tmp, f"{key}{r}")]
                     export = ["--export", inputs] if not os.path.exists(inputs) else []
                     sides["torch_atomsets"].append(run(ours + export, dict(env, PYTHONPATH=ROOT)))
+                    sides["bare_pytorch"].append(run(ours + ["--bare"], dict(env, PYTHONPATH=ROOT)))
                     if args.baseline:
                         base = ours[:-1] + [os.path.join(tmp, f"{key}{r}b")]
                         # its own feature cache: another version's cache layout is not ours
@@ -138,6 +189,9 @@ def main():
                                 "n_train": sides["torch_atomsets"][0]["n_train"],
                                 "speedup_vs_maml": medians["maml"] / medians["torch_atomsets"] if "maml" in medians
                                 else None,
+                                "bare_pytorch_vs_maml": medians["maml"] / medians["bare_pytorch"] if "maml" in medians
+                                else None,
+                                "lightning_share": 1 - medians["bare_pytorch"] / medians["torch_atomsets"],
                                 "speedup_vs_baseline": medians["baseline"] / medians["torch_atomsets"]
                                 if "baseline" in medians else None, "rounds": sides}
     payload = {"epochs": args.epochs, "rounds": args.rounds, "threads": args.threads, "batch_size": 128,
@@ -150,7 +204,9 @@ def main():
         extra = "" if r["like_for_like"] else "  (set2set: maml's gates differ; not like for like)"
         vs = f"{r['speedup_vs_maml']:.1f}x maml" if r["speedup_vs_maml"] else ""
         vb = f", {r['speedup_vs_baseline']:.2f}x baseline" if r["speedup_vs_baseline"] else ""
-        print(f"{key:26s} {r['seconds_per_epoch']['torch_atomsets'] * 1000:7.1f} ms/epoch  {vs}{vb}{extra}")
+        print(f"{key:26s} {r['seconds_per_epoch']['torch_atomsets'] * 1000:7.1f} ms/epoch  {vs}{vb}{extra}; "
+              f"bare PyTorch loop {r['seconds_per_epoch']['bare_pytorch'] * 1000:.1f} ms/epoch"
+              + (f" ({r['bare_pytorch_vs_maml']:.1f}x maml)" if r["bare_pytorch_vs_maml"] else ""))
     print(f"wrote {os.path.relpath(path, ROOT)}")
     return 0
 
