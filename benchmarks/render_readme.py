@@ -93,20 +93,28 @@ def child_speed():
     if data is None:
         return _missing("python benchmarks/speed/children.py --maml-python KERAS/bin/python --save")
     base = data.get("baseline")
+    bare = any("bare_pytorch" in case["seconds_per_epoch"] for case in data["cases"].values())
     lines = ["| case | readout | training samples | torch_atomsets (ms/epoch) | maml (ms/epoch) | speed-up |"
+             + (" bare PyTorch loop (ms/epoch) | its speed-up |" if bare else "")
              + (f" torch_atomsets at {base} (ms/epoch) |" if base else ""),
-             "|---|---|---|---|---|---|" + ("---|" if base else "")]
+             "|---|---|---|---|---|---|" + ("---|---|" if bare else "") + ("---|" if base else "")]
     for key, case in data["cases"].items():
         name, readout = key.rsplit(" ", 1)
         s = case["seconds_per_epoch"]
         maml = f"{s['maml'] * 1000:.1f}" if "maml" in s else "-"
         speedup = f"{case['speedup_vs_maml']:.1f}x" if case.get("speedup_vs_maml") else "-"
         note = "" if case["like_for_like"] else " (not like for like: maml's Set2Set gates differ)"
-        lines.append(f"| {name} | {readout}{note} | {case['n_train']} | {s['torch_atomsets'] * 1000:.1f} | {maml} | "
-                     f"{speedup} |" + (f" {s['baseline'] * 1000:.1f} |" if base else ""))
+        row = f"| {name} | {readout}{note} | {case['n_train']} | {s['torch_atomsets'] * 1000:.1f} | {maml} | {speedup} |"
+        if bare:
+            vs = f"{case['bare_pytorch_vs_maml']:.1f}x" if case.get("bare_pytorch_vs_maml") else "-"
+            row += f" {s['bare_pytorch'] * 1000:.1f} | {vs} |" if "bare_pytorch" in s else " - | - |"
+        lines.append(row + (f" {s['baseline'] * 1000:.1f} |" if base else ""))
     lines += ["", f"Batch {data['batch_size']}, MAE loss on both sides, {data['epochs']} epochs, median of "
-                  f"{data['rounds']} alternating rounds; our epochs include validation, logging and checkpointing. "
-                  f"Made by {_made(data['provenance'])}."]
+                  f"{data['rounds']} alternating rounds; our epochs are timed whole, from one epoch's start to the "
+                  f"next's (training, validation, logging, the checkpoint of an improvement)."
+              + (" The bare PyTorch loop trains the same network on the same batches with no Lightning, metrics "
+                 "or checkpoints: the model math alone, and the most a leaner training loop could give."
+                 if bare else "") + f" Made by {_made(data['provenance'])}."]
     return "\n".join(lines)
 
 
