@@ -43,12 +43,14 @@ class WeightsNotFoundError(AtomSetsError, FileNotFoundError):
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Training was interrupted (Ctrl-C); ``kept`` says what was kept on disk. A
-    ``KeyboardInterrupt``, so ``except Exception`` never swallows it."""
+    """Training was interrupted (Ctrl-C, or SIGTERM from a scheduler: ``signal_number``);
+    ``kept`` says what was kept on disk. A ``KeyboardInterrupt``, so ``except Exception``
+    never swallows it."""
 
-    def __init__(self, message: str, kept: str = ""):
+    def __init__(self, message: str, kept: str = "", signal_number: int = 2):
         super().__init__(message)
         self.kept = kept
+        self.signal_number = signal_number
 
 
 __all__ = ["AtomSetsError", "AtomSetsInputError", "CheckpointError", "ChecksumError", "CompositionError",

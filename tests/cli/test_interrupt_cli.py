@@ -1,4 +1,5 @@
-"""Ctrl-C during `atomsets train`: exit 130, one line saying what was kept, no partial split."""
+"""Ctrl-C or SIGTERM during `atomsets train`: exit 130 / 143, one line saying what was kept,
+no partial split."""
 import os
 import signal
 import subprocess
@@ -10,7 +11,9 @@ import pytest
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 
-def test_ctrl_c_during_training(tmp_path, data_dir):
+@pytest.mark.parametrize("signum,code,said", [(signal.SIGINT, 130, "interrupted"),
+                                              (signal.SIGTERM, 143, "terminated (SIGTERM)")])
+def test_ctrl_c_or_sigterm_during_training(tmp_path, data_dir, signum, code, said):
     results = tmp_path / "results"
     command = [sys.executable, "-m", "torch_atomsets", "train", "--task", "steels", "--model", "AtomSets",
                "--seeds", "0", "--max-epochs", "100000", "--patience", "100000", "--results-dir", str(results),
@@ -24,9 +27,10 @@ def test_ctrl_c_during_training(tmp_path, data_dir):
         time.sleep(0.2)
     assert list(results.rglob("*.partial")), "training did not start"
     time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, (out, err)
-    assert err.strip().splitlines()[-1] == "interrupted: nothing of this split was kept", err
+    # SIGTERM used to end the run with status 0 and no word: Lightning's SIGTERMException is a SystemExit
+    assert process.returncode == code, (out, err)
+    assert err.strip().splitlines()[-1] == f"{said}: nothing of this split was kept", err
     assert "Traceback" not in err
     assert not list(results.rglob("*.partial")) and not list(results.rglob("best.ckpt"))

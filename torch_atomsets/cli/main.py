@@ -2,7 +2,8 @@
 
 Only the package's own errors (:class:`~torch_atomsets.errors.AtomSetsError`: bad input,
 missing files, checksums) are caught: they print one line and exit 2. Anything else is a
-bug and keeps its traceback. Ctrl-C exits 130 with one line saying what was kept.
+bug and keeps its traceback. Ctrl-C exits 130, SIGTERM (a scheduler's time limit) 143,
+each with one line saying what was kept.
 
 Importing this module imports nothing heavy: ``atomsets --help`` answers at once; each
 subcommand imports what it needs when it runs.
@@ -10,6 +11,7 @@ subcommand imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import List, Optional, Sequence
 
@@ -22,6 +24,7 @@ LIGHTNING_COMMANDS = {"train": "train a child (a Table 1 model) on a MatBench ta
 EXIT_INPUT_ERROR = 2
 EXIT_PARTIAL = 1
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +60,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _run(argv)
     except KeyboardInterrupt as exc:
         kept = getattr(exc, "kept", "")
-        print(f"\ninterrupted{': ' + kept if kept else ''}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        terminated = getattr(exc, "signal_number", signal.SIGINT) == signal.SIGTERM
+        print(f"\n{'terminated (SIGTERM)' if terminated else 'interrupted'}{': ' + kept if kept else ''}",
+              file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] == "torch_atomsets":
             raise  # our own import is broken: a bug, with its traceback

@@ -77,6 +77,11 @@ def write_predictions(folder: str, data, ids: np.ndarray, predictions: np.ndarra
     return write_atomic(os.path.join(folder, PREDICTIONS_FILE), "\n".join(lines) + "\n")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a fit, test or predict (Lightning stops at the next batch and
+    raises ``SIGTERMException``, a ``SystemExit`` that would exit with status 0)."""
+
+
 def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule, run_dir: Optional[str],
                  trainer_options: Dict[str, Any], patience: int, record: Optional[Dict[str, Any]] = None,
                  callbacks: Iterable[pl.Callback] = (), resume: bool = False, progress: bool = False,
@@ -89,7 +94,8 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
     epoch, epochs run, timings, part sizes, dropped samples and the test predictions
     (``positions``, ``prediction``). With ``run_dir`` the split's folder gets
     ``metrics.json``, ``predictions.csv``, ``best.ckpt`` (unless not ``keep_checkpoint``)
-    and the CSV logs. Ctrl-C raises :class:`~torch_atomsets.errors.RunInterrupted`.
+    and the CSV logs. Ctrl-C, or SIGTERM (a scheduler's time limit, ``kill``), raises
+    :class:`~torch_atomsets.errors.RunInterrupted` once Lightning has stopped.
 
     ``test=False`` never touches the test part (model selection: ``test`` is ``None``);
     ``predict_validation`` also returns the best checkpoint's predictions of the validation
@@ -129,22 +135,24 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
         with quiet_lightning():
             try:
                 trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+                if trainer.interrupted:
+                    raise KeyboardInterrupt
+                fit_seconds = time.perf_counter() - start
+                tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False) if test else None
+                outputs = trainer.predict(module, datamodule=datamodule, ckpt_path="best") if test else []
+                validation = None
+                if predict_validation:
+                    part, datamodule.predict_part = datamodule.predict_part, "val"
+                    validation = _gather_predictions(trainer.predict(module, datamodule=datamodule,
+                                                                     ckpt_path="best"), trainer)
+                    datamodule.predict_part = part
             except SystemExit:
                 if interrupts.interrupted:
                     raise KeyboardInterrupt from None
+                if trainer.received_sigterm:
+                    raise _Terminated from None
                 raise
-            if trainer.interrupted:
-                raise KeyboardInterrupt
-            fit_seconds = time.perf_counter() - start
-            tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False) if test else None
-            outputs = trainer.predict(module, datamodule=datamodule, ckpt_path="best") if test else []
-            validation = None
-            if predict_validation:
-                part, datamodule.predict_part = datamodule.predict_part, "val"
-                validation = _gather_predictions(trainer.predict(module, datamodule=datamodule, ckpt_path="best"),
-                                                 trainer)
-                datamodule.predict_part = part
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if run_dir is not None and not resume:
             shutil.rmtree(work, ignore_errors=True)
             kept = "nothing of this split was kept"
@@ -152,7 +160,9 @@ def fit_evaluate(module: pl.LightningModule, datamodule: pl.LightningDataModule,
             kept = f"{last} kept: run the same command to continue from epoch {trainer.current_epoch}"
         else:
             kept = "nothing was kept"
-        raise RunInterrupted("interrupted", kept) from None
+        terminated = isinstance(exc, _Terminated)
+        raise RunInterrupted("terminated (SIGTERM)" if terminated else "interrupted", kept,
+                             signal.SIGTERM if terminated else signal.SIGINT) from None
     except BaseException:
         if run_dir is not None and not resume:
             shutil.rmtree(work, ignore_errors=True)
