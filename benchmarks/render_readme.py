@@ -110,8 +110,12 @@ def child_speed():
             row += f" {s['bare_pytorch'] * 1000:.1f} | {vs} |" if "bare_pytorch" in s else " - | - |"
         lines.append(row + (f" {s['baseline'] * 1000:.1f} |" if base else ""))
     lines += ["", f"Batch {data['batch_size']}, MAE loss on both sides, {data['epochs']} epochs, median of "
-                  f"{data['rounds']} alternating rounds; our epochs are timed whole, from one epoch's start to the "
-                  f"next's (training, validation, logging, the checkpoint of an improvement)."
+                  f"{data['rounds']} alternating rounds; "
+              + ("our epochs are timed whole, from one epoch's start to the next's (training, validation, logging, "
+                 "the checkpoint of an improvement)." if data.get("epoch_timing") else
+                 "our epochs include validation and logging, but not the checkpoint written on an improvement "
+                 "(these figures predate the fix of the epoch timer, which ran before Lightning's checkpoint "
+                 "callback).")
               + (" The bare PyTorch loop trains the same network on the same batches with no Lightning, metrics "
                  "or checkpoints: the model math alone, and the most a leaner training loop could give."
                  if bare else "") + f" Made by {_made(data['provenance'])}."]

@@ -195,7 +195,7 @@ def main():
                                 "speedup_vs_baseline": medians["baseline"] / medians["torch_atomsets"]
                                 if "baseline" in medians else None, "rounds": sides}
     payload = {"epochs": args.epochs, "rounds": args.rounds, "threads": args.threads, "batch_size": 128,
-               "loss": "mae", "cases": results,
+               "loss": "mae", "cases": results, "epoch_timing": "start of one epoch to the start of the next",
                "baseline": git_describe(os.path.abspath(args.baseline)) if args.baseline else None}
     path = write_results(os.path.join("speed", "children.json") if args.save else "child_speed.json", payload,
                          **({} if args.save else {"folder": os.path.join(ROOT, "runs")}), threads=args.threads)
