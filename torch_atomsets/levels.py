@@ -15,6 +15,10 @@ v_r       structure   the parent's atom Set2Set readout                         
 e_r       structure   the parent's bond Set2Set readout                           32
 f         structure   the readout vector ``[v_r, e_r, u_n]`` fed to the head       96
 V0-stats  structure   weighted mean, std, min, max and range of V0                80
+E         atom        tabulated element properties (period, group,                24
+                      electronegativity, radius, valence shells, ...;
+                      :mod:`torch_atomsets.data.inputs.elements`), no parent
+E-stats   structure   weighted mean, std, min, max and range of E                 120
 ========  ==========  =========================================================  ==========
 
 (widths for the published parents; :meth:`FeatureLevel.width` computes them from any
@@ -43,7 +47,8 @@ class FeatureLevel:
         per: ``"atom"`` (a row per site, or per element of a formula) or ``"structure"``
             (one vector per sample).
         source: ``"atomic_number"`` (Z), ``"embedding"`` (V0), ``"block"`` (V1.., u1..),
-            ``"readout"`` (v_r, e_r, f) or ``"statistics"`` (V0-stats).
+            ``"readout"`` (v_r, e_r, f), ``"statistics"`` (V0-stats), ``"elements"`` (E) or
+            ``"element-statistics"`` (E-stats).
         block: the parent block whose convolution produces it (V1..Vn, u1..un), else ``None``.
         description: one line for help texts.
     """
@@ -56,8 +61,15 @@ class FeatureLevel:
 
     @property
     def needs_parent(self) -> bool:
-        """Whether the parent's weights are needed at all (everything but ``Z``)."""
-        return self.source != "atomic_number"
+        """Whether the parent's weights are needed at all (everything but ``Z``, ``E``
+        and ``E-stats``)."""
+        return self.source not in ("atomic_number",) + TABLE_SOURCES
+
+    @property
+    def from_elements(self) -> bool:
+        """Whether it is computed from the elements of a sample alone (``Z``, ``V0``,
+        ``V0-stats``, ``E``, ``E-stats``): a formula is enough."""
+        return self.source in ELEMENT_SOURCES
 
     @property
     def needs_forward(self) -> bool:
@@ -80,12 +92,24 @@ class FeatureLevel:
             return int(c["embedding_dim"])
         if self.source == "statistics":
             return 5 * int(c["embedding_dim"])
+        if self.source == "elements":
+            return ELEMENT_WIDTH
+        if self.source == "element-statistics":
+            return 5 * ELEMENT_WIDTH
         if self.source == "block":
             return int(c["channels"])
         if self.name in ("v_r", "e_r"):
             return 2 * int(c["set2set_hidden"])
         return 4 * int(c["set2set_hidden"]) + int(c["channels"])  # f
 
+
+#: Sources of levels read from the element property table (no parent).
+TABLE_SOURCES = ("elements", "element-statistics")
+#: Sources of levels computed from a sample's elements alone.
+ELEMENT_SOURCES = ("atomic_number", "embedding", "statistics") + TABLE_SOURCES
+#: Width of ``E``: the columns of :data:`torch_atomsets.data.inputs.elements.PROPERTIES`
+#: (kept here as a number so this module imports nothing; a test checks they agree).
+ELEMENT_WIDTH = 24
 
 _PUBLISHED_WIDTHS = {"embedding_dim": 16, "channels": 32, "set2set_hidden": 16, "num_blocks": 3}
 
@@ -97,6 +121,9 @@ _FIXED = {
     "f": FeatureLevel("f", STRUCTURE, "readout", description="the parent's readout vector [v_r, e_r, u_n]"),
     "V0-stats": FeatureLevel("V0-stats", STRUCTURE, "statistics",
                              description="weighted mean, std, min, max, range of V0"),
+    "E": FeatureLevel("E", ATOM, "elements", description="tabulated element properties (no parent)"),
+    "E-stats": FeatureLevel("E-stats", STRUCTURE, "element-statistics",
+                            description="weighted mean, std, min, max, range of E"),
 }
 _BLOCK = re.compile(r"^([Vu])([0-9]+)$")
 
@@ -125,7 +152,7 @@ def level_names(num_blocks: int = 3, include_inputs: bool = True) -> Tuple[str, 
     names = [f"V{i}" for i in range(num_blocks + 1)] + [f"u{i}" for i in range(1, num_blocks + 1)]
     names += ["f", "v_r", "e_r"]
     if include_inputs:
-        names = ["Z"] + names + ["V0-stats"]
+        names = ["Z"] + names + ["V0-stats", "E", "E-stats"]
     return tuple(names)
 
 
@@ -164,6 +191,11 @@ class LevelSet:
     @property
     def needs_forward(self) -> bool:
         return any(p.needs_forward for p in self.parts)
+
+    @property
+    def from_elements(self) -> bool:
+        """Whether every part is computed from a sample's elements alone (a formula is enough)."""
+        return all(p.from_elements for p in self.parts)
 
     @property
     def is_atomic_numbers(self) -> bool:
@@ -205,5 +237,5 @@ def split_level_list(levels: Sequence[str] | str, num_blocks: int = 3) -> list:
     return list(dict.fromkeys(levels))
 
 
-__all__ = ["ATOM", "STRUCTURE", "FeatureLevel", "LevelSet", "cached_levels", "level", "level_names",
+__all__ = ["ATOM", "ELEMENT_SOURCES", "ELEMENT_WIDTH", "STRUCTURE", "TABLE_SOURCES", "FeatureLevel", "LevelSet", "cached_levels", "level", "level_names",
            "parent_output_levels", "parse_levels", "split_level_list"]

@@ -75,3 +75,54 @@ def test_structure_levels_need_structures(parent_2019):
         build_store(compositions(["Fe2O3"]), "V1", parent_2019.model, parent_2019.key)
     with pytest.raises(AtomSetsInputError, match="needs a parent"):
         build_store(compositions(["Fe2O3"]), "V0")
+
+
+def test_element_property_level_needs_no_parent():
+    from torch_atomsets.data.inputs.elements import PROPERTIES, WIDTH, _raw_table, element_table
+    from torch_atomsets.levels import ELEMENT_WIDTH, parse_levels
+
+    assert WIDTH == ELEMENT_WIDTH == parse_levels("E").width() and parse_levels("E-stats").width() == 5 * WIDTH
+    assert not parse_levels("E+E-stats").needs_parent and parse_levels("V0+E").needs_parent
+    raw = _raw_table()
+    column = {name: k for k, (name, _) in enumerate(PROPERTIES)}
+    fe = raw[25]  # row Z - 1
+    assert (fe[column["Z"]], fe[column["group"]], fe[column["valence_s"]], fe[column["valence_d"]],
+            fe[column["unfilled_d"]], fe[column["block_d"]]) == (26, 8, 2, 6, 4, 1)
+    assert raw[7][column["valence_p"]] == 4 and raw[7][column["unfilled_p"]] == 2  # O: 2s2 2p4
+    table = element_table()
+    assert table.shape == (104, WIDTH) and np.isfinite(table).all() and not table[0].any()
+    assert np.allclose(table[1:].mean(axis=0), 0, atol=1e-5)  # standardised over the elements
+    store = build_store(compositions(["Fe2O3", "Fe4O6", "AmO2"]), "E")
+    assert store.in_channels == WIDTH and store.valid.all()  # Am is beyond the parent, not beyond E
+    assert torch.allclose(store.batch([0]).x[0], torch.from_numpy(table[26]))
+    stats = build_store(compositions(["Fe2O3", "Fe4O6"]), "E-stats")
+    assert stats.x.shape == (2, 5 * WIDTH) and torch.allclose(stats.x[0], stats.x[1], atol=1e-5)
+    expected = (2 * table[26] + 3 * table[8]) / 5
+    assert torch.allclose(stats.x[0, :WIDTH], torch.from_numpy(expected), atol=1e-5)
+
+
+@pytest.mark.shared
+def test_element_properties_join_the_parent_levels(parent_2019):
+    from torch_atomsets.data.inputs.elements import WIDTH
+
+    formulas = compositions(["Fe2O3", "NaCl", "AmO2"])
+    joined = build_store(formulas, "V0+E", parent_2019.model)
+    v0 = build_store(formulas, "V0", parent_2019.model)
+    e = build_store(formulas, "E")
+    assert joined.valid.tolist() == [True, True, False]  # Am: beyond the parent's embedding
+    assert joined.in_channels == 16 + WIDTH
+    assert torch.equal(joined.batch([1]).x, torch.cat([v0.batch([1]).x, e.batch([1]).x], dim=1))
+    vectors = build_store(formulas, "V0-stats+E-stats", parent_2019.model)
+    assert torch.equal(vectors.x[:2, :80], build_store(formulas, "V0-stats", parent_2019.model).x[:2])
+
+
+def test_a_corrupted_element_table_is_named(tmp_path):
+    from torch_atomsets.data.inputs.elements import TABLE_FILE, _raw_table
+
+    bad = tmp_path / "element_properties.csv"
+    bad.write_text(open(TABLE_FILE).read().replace("\n26,", "\n25,", 1))
+    with pytest.raises(AtomSetsInputError, match=r"element_properties.csv is corrupted: rows are not Z"):
+        _raw_table(str(bad))
+    bad.write_text("Z,row\n1,1\n")
+    with pytest.raises(AtomSetsInputError, match="corrupted: expected 24 columns"):
+        _raw_table(str(bad))

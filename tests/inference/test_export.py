@@ -66,7 +66,8 @@ def _trained_child(tmp_path, data, model, weights_dir):
     return ChildPredictor(str(tmp_path / model / "best.ckpt"), weights_dir)
 
 
-@pytest.mark.parametrize("model", ["AtomSets", "AtomSets-V0", "MLP-V0-stats"])
+@pytest.mark.parametrize("model", ["AtomSets", "AtomSets-V0", "MLP-V0-stats", "AtomSets-V0+E", "MLP-V0-stats+E-stats",
+                                   "AtomSets-E"])
 def test_composition_children_export(model, tmp_path, weights_dir):
     from child_data import regression_data
 
@@ -81,11 +82,12 @@ def test_composition_children_export(model, tmp_path, weights_dir):
     assert not failures and np.allclose(exported, expected, atol=1e-5)
 
 
-def test_a_structure_child_exports_end_to_end(tmp_path, weights_dir, data_dir, other_graphs, small_structures):
+@pytest.mark.parametrize("model", ["AtomSets-V1+f", "AtomSets-V1+E"])
+def test_a_structure_child_exports_end_to_end(model, tmp_path, weights_dir, data_dir, other_graphs, small_structures):
     from torch_atomsets.data.datasets import load_task
 
     data = load_task("matbench_phonons", allow_download=False).subset(np.arange(60))
-    predictor = _trained_child(tmp_path, data, "AtomSets-V1+f", weights_dir)
+    predictor = _trained_child(tmp_path, data, model, weights_dir)
     program = export.child_program(predictor.module, predictor.model)
     example = export.graph_arguments(export.example_graphs(predictor.model), 2)
     paths = export.export_program(program, example, export.GRAPH_INPUTS, str(tmp_path / "v1.pt2"))

@@ -4,7 +4,7 @@ A *parent program* takes a batch of crystal graphs and returns the prediction an
 feature level. A *child program* takes what the child's level needs and returns the
 child's predictions in the target's unit (probabilities for a classifier, calibrated):
 
-- levels of elements only (``Z``, ``V0``, ``V0-stats``; formulas or structures): an element
+- levels of elements only (``Z``, ``V0``, ``V0-stats``, ``E``, ``E-stats``; formulas or structures): an element
   set ``(z, weight, index, sets)``: atomic numbers, amounts, the set of each row and one
   entry per set (its values unused: its length is the number of sets);
 - levels that need the parent's forward pass (``V1``.., ``u1``.., ``f``, ``v_r``, ``e_r`` and
@@ -23,11 +23,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..data.features.sets import weighted_statistics_by_index
+from ..data.features.sets import STATISTICS_OF, weighted_statistics_by_index
 from ..data.graphs.batch import GraphBatch
 from ..data.graphs.converter import CrystalGraphConverter
 from ..errors import AtomSetsInputError
-from ..levels import parent_output_levels, parse_levels
+from ..data.inputs.elements import element_table
+from ..levels import TABLE_SOURCES, parent_output_levels, parse_levels
 from ..lightning.child import ChildModule
 from ..models.megnet import MEGNet
 from ..models.registry import child_input
@@ -59,10 +60,13 @@ class ChildProgram(nn.Module):
         self.parent = parent.eval() if parent is not None and self.levels.needs_forward else None
         if self.levels.needs_forward and self.parent is None:
             raise AtomSetsInputError(f"{module.hparams.model} reads {module.level}: exporting it needs its parent")
-        if not self.levels.needs_forward and not self.levels.is_atomic_numbers:
+        needs_embedding = any(p.needs_parent and not p.needs_forward for p in self.levels.parts)
+        if needs_embedding and not self.levels.needs_forward:  # V0, V0-stats from element sets
             if parent is None:
                 raise AtomSetsInputError(f"{module.hparams.model} reads {module.level}: exporting it needs its parent")
             self.register_buffer("table", parent.embedding.weight.detach().float().clone())
+        if any(p.source in TABLE_SOURCES for p in self.levels.parts):  # E, E-stats
+            self.register_buffer("elements", torch.from_numpy(element_table()))
         self.inputs = GRAPH_INPUTS if self.levels.needs_forward else SET_INPUTS
 
     def _from_sets(self, z: Tensor, weight: Tensor, index: Tensor, sets: Tensor) -> Tensor:
@@ -70,15 +74,25 @@ class ChildProgram(nn.Module):
         network = self.module.network
         if self.levels.is_atomic_numbers:
             return network(z, index, weight, num_sets)
-        rows = self.table[z]
-        if self.levels.per == "structure":  # V0-stats
-            return network(weighted_statistics_by_index(rows, weight, index, num_sets))
-        return network(rows, index, weight, num_sets)
+        blocks = []
+        for part in self.levels.parts:
+            source = STATISTICS_OF.get(part.source, part.source)
+            rows = (self.table if source == "embedding" else self.elements)[z]
+            if part.source in STATISTICS_OF:  # V0-stats, E-stats
+                rows = weighted_statistics_by_index(rows, weight, index, num_sets)
+                if self.levels.per == "atom":
+                    rows = rows[index]
+            blocks.append(rows)
+        x = torch.cat(blocks, dim=1) if len(blocks) > 1 else blocks[0]
+        if self.levels.per == "structure":
+            return network(x)
+        return network(x, index, weight, num_sets)
 
     def _from_graphs(self, z, edge_index, edge_distance, state, batch) -> Tensor:
         num_graphs = state.shape[0]
         out = self.parent(z, edge_index, edge_distance, state, batch, num_graphs)
-        x = child_input(out, self.levels, batch)
+        tables = {"elements": self.elements} if hasattr(self, "elements") else None
+        x = child_input(out, self.levels, batch, z, tables, num_graphs)
         network = self.module.network
         if self.levels.per == "structure":
             return network(x)

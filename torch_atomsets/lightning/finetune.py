@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Union
 
+import torch
 from torch import Tensor
 
 from ..errors import ConfigError
 from ..hub.checkpoints import FINETUNE, mark_checkpoint
-from ..levels import parse_levels
+from ..data.inputs.elements import element_table
+from ..levels import TABLE_SOURCES, parse_levels
 from ..models.megnet import MEGNet
 from ..models.registry import child_input
 from .base import AtomSetsModule
@@ -54,6 +56,8 @@ class FineTuneModule(AtomSetsModule):
             raise ConfigError(f"fine-tuning needs a child of the parent's convolution levels, not {head.level}")
         self.head = head
         self.parent = MEGNet(**parent_config)
+        if any(p.source in TABLE_SOURCES for p in self.levels.parts):  # E, E-stats: a constant table
+            self.register_buffer("elements", torch.from_numpy(element_table()), persistent=False)
         self.build_metrics(head.task_type)
 
     @classmethod
@@ -78,7 +82,8 @@ class FineTuneModule(AtomSetsModule):
 
     def forward(self, batch) -> Tensor:
         out = parent_forward(self.parent, batch, self.hparams.get("compress_graphs", True))
-        x = child_input(out, self.levels, batch.batch)
+        tables = {"elements": self.elements} if hasattr(self, "elements") else None
+        x = child_input(out, self.levels, batch.batch, batch.z, tables, batch.num_graphs)
         network = self.head.network
         if self.levels.per == "structure":
             return network(x).squeeze(-1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 from torch import Tensor, nn
@@ -105,13 +105,32 @@ def model_spec(name: str) -> ModelSpec:
                       f"MLP-<levels> such as AtomSets-V0+V1)")
 
 
-def child_input(output, levels: LevelSet, batch: Tensor) -> Tensor:
+def child_input(output, levels: LevelSet, batch: Tensor, z: Optional[Tensor] = None,
+                tables: Optional[Dict[str, Tensor]] = None, num_graphs: Optional[int] = None) -> Tensor:
     """A child's input from a parent's forward pass (a :class:`MEGNetOutput`): its levels
     concatenated, per atom (structure levels broadcast to the atoms of their graph, ``batch``)
-    or per structure."""
+    or per structure.
+
+    Levels of the element property table (``E``, ``E-stats``) read ``tables["elements"]``
+    (:func:`~torch_atomsets.data.features.sets.element_tables`) at the atomic numbers ``z``;
+    statistics levels (``V0-stats``, ``E-stats``) need ``num_graphs``.
+    """
+    from ..data.features.sets import weighted_statistics_by_index
+
     blocks = []
     for part in levels.parts:
-        value = output.level(part.name)
+        if part.source in ("elements", "element-statistics"):
+            if z is None or tables is None or "elements" not in tables:
+                raise ValueError(f"level {part.name} needs the atomic numbers and the element property table")
+            value = tables["elements"][z]
+        elif part.source == "statistics":
+            value = output.level("V0")
+        else:
+            value = output.level(part.name)
+        if part.source in ("statistics", "element-statistics"):
+            if num_graphs is None:
+                raise ValueError(f"level {part.name} needs num_graphs")
+            value = weighted_statistics_by_index(value, value.new_ones(value.shape[0]), batch, num_graphs)
         if levels.per == "atom" and not part.per_atom:
             value = value[batch]
         blocks.append(value)

@@ -14,7 +14,7 @@ their label and reason, for every level alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, NamedTuple, Optional, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from torch_geometric.utils import scatter
 from ...errors import AtomSetsInputError, CompositionError
 from ...levels import LevelSet, level, parse_levels
 from ..inputs.compositions import MAX_Z, element_set, site_sets
+from ..inputs.elements import element_table
 from .cache import FeatureCache
 from .extract import run_parent
 
@@ -135,6 +136,23 @@ def weighted_statistics_by_index(x: Tensor, weight: Tensor, index: Tensor, num_s
     return torch.cat([mean, var.clamp_min(0).sqrt(), low, high, high - low], dim=1)
 
 
+#: Statistics levels and the per-row source they summarise.
+STATISTICS_OF = {"statistics": "embedding", "element-statistics": "elements"}
+
+
+def element_tables(levels: LevelSet, model=None) -> Dict[str, Tensor]:
+    """The per-element tables the element levels of ``levels`` read, by source:
+    ``"embedding"`` (the parent's V0, for V0 and V0-stats) and ``"elements"`` (the
+    property table, for E and E-stats); each ``(max_z + 1, width)`` float32, row Z."""
+    sources = {STATISTICS_OF.get(p.source, p.source) for p in levels.parts}
+    out = {}
+    if "embedding" in sources:
+        out["embedding"] = model.embedding.weight.detach().cpu().float()
+    if "elements" in sources:
+        out["elements"] = torch.from_numpy(element_table())
+    return out
+
+
 def _element_rows(data, max_z: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
     """``(z, weight, ptr, valid, failures)`` of every sample as a set of elements (a
     formula) or of sites (a structure, weighted by occupancy); a sample that cannot be
@@ -167,7 +185,7 @@ def _parent_arrays(data, names, model, key, cache_root, in_memory, progress):
     """``(atom_ptr, valid, arrays, failures)`` of the forward-pass levels ``names``."""
     if data.input_type != "structure":
         raise AtomSetsInputError(f"{data.name}: level(s) {', '.join(names)} need crystal structures, and this "
-                                 "dataset holds compositions (use Z, V0 or V0-stats)")
+                                 "dataset holds compositions (use Z, V0, V0-stats, E or E-stats)")
     if not in_memory:
         stored = FeatureCache(model, key, cache_root).load(data, progress=progress)
         return stored.atom_ptr, stored.valid, stored.arrays, stored.failures
@@ -204,8 +222,8 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
     """The store of ``data`` (a :class:`~torch_atomsets.data.datasets.MaterialsData`) at a
     feature level or level expression (:func:`torch_atomsets.levels.parse_levels`).
 
-    ``Z`` needs nothing else. Other levels need the parent ``model`` (its embedding for
-    ``V0`` / ``V0-stats``); forward-pass levels (V1.., u1.., f, v_r, e_r) need structures
+    ``Z``, ``E`` and ``E-stats`` need nothing else. Other levels need the parent ``model``
+    (its embedding for ``V0`` / ``V0-stats``); forward-pass levels (V1.., u1.., f, v_r, e_r) need structures
     and come from the :class:`~torch_atomsets.data.features.cache.FeatureCache` of ``key``
     (computed once and kept on disk), or, with ``in_memory=True`` (a few new structures to
     predict), straight from the model.
@@ -216,7 +234,7 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
         z, w, ptr, valid, failures = _element_rows(data, MAX_Z)
         return SetStore(torch.from_numpy(z), torch.from_numpy(w), torch.from_numpy(ptr), y,
                         torch.from_numpy(valid), levels.name, failures)
-    if model is None:
+    if model is None and levels.needs_parent:
         raise AtomSetsInputError(f"level {levels.name} needs a parent model")
     n = len(data)
     valid = np.ones(n, dtype=bool)
@@ -224,13 +242,13 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
     columns: List[Tensor] = []  # per-row blocks (atom levels) or per-sample blocks (structure levels)
     per_row: List[bool] = []
     ptr = weight = None
-    element_parts = [p for p in levels.parts if p.source in ("embedding", "statistics")]
-    if element_parts:
-        z, w, ptr_np, ok, bad = _element_rows(data, model.max_z)
+    tables = element_tables(levels, model)
+    if tables:
+        z, w, ptr_np, ok, bad = _element_rows(data, min(len(t) for t in tables.values()) - 1)
         valid &= ok
         failures += bad
-        table = model.embedding.weight.detach().cpu().float()
-        v0 = table[torch.from_numpy(z)].clone()
+        z_t = torch.from_numpy(z)
+        rows = {source: table[z_t].clone() for source, table in tables.items()}
         ptr, weight = torch.from_numpy(ptr_np), torch.from_numpy(w)
     forward = [p.name for p in levels.parts if p.needs_forward]
     arrays = {}
@@ -248,12 +266,12 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
                                         "per-site features cannot represent"))
             ptr, weight = atom_ptr, None
     for part in levels.parts:
-        if part.source == "embedding":
-            columns.append(v0)
+        if part.source in ("embedding", "elements"):
+            columns.append(rows[part.source])
             per_row.append(True)
-        elif part.source == "statistics":
-            columns.append(weighted_statistics(v0, weight if weight is not None else torch.ones(len(v0)),
-                                               torch.from_numpy(ptr_np)))
+        elif part.source in STATISTICS_OF:
+            x = rows[STATISTICS_OF[part.source]]
+            columns.append(weighted_statistics(x, torch.from_numpy(w), torch.from_numpy(ptr_np)))
             per_row.append(False)
         else:
             columns.append(torch.from_numpy(np.array(arrays[part.name], dtype=np.float32)))
@@ -272,5 +290,5 @@ def build_store(data, levels: Union[str, LevelSet], model=None, key: Optional[st
     return SetStore(x, weight, ptr, y, valid_t, levels.name, failures)
 
 
-__all__ = ["SetBatch", "SetStore", "Store", "VectorStore", "build_store", "gather_sets", "weighted_statistics",
+__all__ = ["STATISTICS_OF", "SetBatch", "SetStore", "Store", "VectorStore", "build_store", "element_tables", "gather_sets", "weighted_statistics",
            "weighted_statistics_by_index"]
