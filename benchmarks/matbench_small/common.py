@@ -38,6 +38,11 @@ def candidates(task: str) -> Dict[str, dict]:
     The fine-tuned candidate (``AtomSets-V1-FT``) joined on jdft2d and phonons after the first
     pass, when the model existed; on dielectric it costs more than this study's budget
     (a MEGNet forward and backward per batch of 3,800 structures).
+
+    The element-property candidates (level ``E``: ``AtomSets-V0+E``, ``AtomSets-E``,
+    ``MLP-V0-stats+E-stats`` on the composition tasks, ``AtomSets-V1+E`` on the structure
+    tasks) joined in a third pass, when the level existed, after the first choices had been
+    tested; they compete on inner validation like every other candidate.
     """
     out: Dict[str, dict] = {}
     if task in STRUCTURE_TASKS:
@@ -53,6 +58,7 @@ def candidates(task: str) -> Dict[str, dict]:
         out["AtomSets-V0+V1 log1p"] = {"model": "AtomSets-V0+V1", "target_transform": "log1p"}
         if task in FINETUNED_TASKS:
             out["AtomSets-V1-FT"] = {"model": "AtomSets-V1-FT"}
+        out["AtomSets-V1+E"] = {"model": "AtomSets-V1+E"}
         return out
     models = ("AtomSets", "AtomSets-V0")
     for model in models:
@@ -66,6 +72,8 @@ def candidates(task: str) -> Dict[str, dict]:
             out[f"{model} huber"] = {"model": model, "loss": "huber"}
             out[f"{model} lr-1e-3"] = {"model": model, "learning_rate": 1e-3}
     out["MLP-V0-stats"] = {"model": "MLP-V0-stats"}
+    for model in ("AtomSets-V0+E", "AtomSets-E", "MLP-V0-stats+E-stats"):
+        out[model] = {"model": model}
     return out
 
 
