@@ -170,6 +170,9 @@ def matbench_small():
             setting += f" (reduced: ensemble of {entry['ensemble']}, not 5)"
         if entry["n_folds"] < 5:
             setting += f" ({entry['n_folds']} of 5 folds)"
+        if entry.get("next_setting"):
+            nxt = entry["next_setting"]
+            setting += f"; selection now chooses {nxt['setting']} ({nxt['n_folds']} of 5 folds run)"
         lines.append(f"| {task.replace('matbench_', '')} | {setting} | {mean:.{digits}f} ± {entry['std']:.{digits}f} | "
                      f"{entry['seconds_per_fold']:.0f} | {b['AMMExpress']['mean']} | {b['MODNet']['mean']} | "
                      f"{b['best']['mean']} ({b['best']['name']}) | {_verdict(beats)} | {_verdict(close)} |")

@@ -8,7 +8,9 @@ official fold's training part and tested once on its test part.
     python benchmarks/matbench_small/evaluate.py --report                     # files only, from finished folds
 
 Each (task, fold) is written to ``benchmarks/results/matbench_small/<protocol>/<task>/fold-<k>.json``
-as soon as it finishes (resumable). The report writes per task
+as soon as it finishes (resumable). When the selection chooses another setting, the old
+setting's folds move to ``<task>/superseded/<setting>/`` as the new ones are written, and the
+report keeps showing the old setting (marked ``next_setting``) until all five new folds are done. The report writes per task
 ``benchmarks/results/matbench_small/<task>.json``, the summary ``benchmarks/results/matbench_small.json``
 (``{"matbench_<task>": {"setting", "folds", "mean", "std", "seconds_per_fold", ...}}``) and the
 submission file ``matbench_submission.json`` (test predictions keyed by MatBench ids per
@@ -42,14 +44,65 @@ def fold_path(protocol, task, fold, ensemble=ENSEMBLE):
     return os.path.join(FOLDER, protocol, task, f"fold-{fold}{suffix}.json")
 
 
-def finished_fold(protocol, task, fold):
-    """The fold's full-ensemble result if there is one, else its largest reduced one, else None."""
+def _setting_of(path):
+    with open(path) as handle:
+        return json.load(handle)["setting"]
+
+
+def _members(path):
+    name = os.path.basename(path)
+    return int(name.rsplit("ensemble", 1)[1].split(".")[0]) if "-ensemble" in name else ENSEMBLE
+
+
+def fold_files(protocol, task):
+    """Every fold result on file for ``task``, by setting: ``{setting: {fold: path}}``, the
+    full ensemble's file where there is one, else the largest reduced one. Results of a
+    setting the selection no longer chooses are kept in ``superseded/`` (never deleted)."""
     import glob
 
-    if os.path.exists(fold_path(protocol, task, fold)):
-        return fold_path(protocol, task, fold)
-    reduced = glob.glob(os.path.join(FOLDER, protocol, task, f"fold-{fold}-ensemble*.json"))
-    return max(reduced, key=lambda p: int(p.rsplit("ensemble", 1)[1].split(".")[0])) if reduced else None
+    folder = os.path.join(FOLDER, protocol, task)
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, "fold-*.json")) +
+                       glob.glob(os.path.join(folder, "superseded", "*", "fold-*.json"))):
+        fold = int(os.path.basename(path)[len("fold-"):].split("-")[0].split(".")[0])
+        best = out.setdefault(_setting_of(path), {})
+        if fold not in best or _members(path) > _members(best[fold]):
+            best[fold] = path
+    return out
+
+
+def finished_fold(protocol, task, fold, setting=None):
+    """The fold's full-ensemble result if there is one, else its largest reduced one, else
+    None; with ``setting``, only a result of that setting counts."""
+    for name, paths in fold_files(protocol, task).items():
+        if (setting is None or name == setting) and fold in paths:
+            return paths[fold]
+    return None
+
+
+def reported_setting(protocol, task, chosen=None):
+    """The setting whose folds the report shows: the chosen one once all five of its folds
+    are done; until then the setting with the most finished folds (a superseded choice
+    stays on the record until its successor is complete)."""
+    files = fold_files(protocol, task)
+    if not files:
+        return None
+    if chosen in files and len(files[chosen]) == 5:
+        return chosen
+    return max(files, key=lambda name: (len(files[name]), name == chosen,
+                                        max(os.path.getmtime(p) for p in files[name].values())))
+
+
+def _supersede(path, setting):
+    """Move a fold result of another setting out of the way (into ``superseded/<setting>/``)."""
+    if not os.path.exists(path):
+        return
+    old = _setting_of(path)
+    if old != setting:
+        slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in old)
+        target = os.path.join(os.path.dirname(path), "superseded", slug)
+        os.makedirs(target, exist_ok=True)
+        os.replace(path, os.path.join(target, os.path.basename(path)))
 
 
 def run_fold(job):
@@ -78,6 +131,7 @@ def run_fold(job):
                   provenance=provenance(threads=job["threads"]))
     path = fold_path(job["protocol"], job["task"], job["fold"], job["ensemble"])
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    _supersede(path, job["setting"])
     with open(path + ".tmp", "w") as handle:
         json.dump(record, handle)
     os.replace(path + ".tmp", path)
@@ -95,14 +149,16 @@ def matbench_ids(task, rows):
 def report(tasks, protocol):
     summary, submission = {}, {}
     for task in tasks:
+        chosen = choice(task).get("chosen")
+        setting = reported_setting(protocol, task, chosen)
+        if setting is None:
+            continue
         folds = []
         for k in range(5):
-            path = finished_fold(protocol, task, k)
+            path = finished_fold(protocol, task, k, setting)
             if path:
                 with open(path) as handle:
                     folds.append(json.load(handle))
-        if not folds:
-            continue
         classification = task in CLASSIFICATION_TASKS
         scores = [f["auc_labels"] if classification else f["test"] for f in folds]
         members = sorted({f["n_members"] for f in folds})
@@ -112,6 +168,9 @@ def report(tasks, protocol):
                  "folds": scores, "mean": float(np.mean(scores)), "std": float(np.std(scores)),
                  "seconds_per_fold": float(np.mean([f["seconds"] for f in folds])), "n_folds": len(folds),
                  "metric": "roc_auc_of_labels" if classification else "mae", "fidelity": folds[0]["fidelity"]}
+        if chosen and setting != chosen:  # the selection has moved on; its folds are not all done
+            entry["next_setting"] = {"setting": chosen,
+                                     "n_folds": len(fold_files(protocol, task).get(chosen, {}))}
         if classification:
             entry["folds_proba"] = [f["test"] for f in folds]
             entry["mean_proba"] = float(np.mean(entry["folds_proba"]))
@@ -161,7 +220,8 @@ def main():
             print(f"{task}: selection not finished; skipped")
             continue
         for k in range(5):
-            if not os.path.exists(fold_path(args.protocol, task, k, args.ensemble)):
+            path = fold_path(args.protocol, task, k, args.ensemble)
+            if not os.path.exists(path) or _setting_of(path) != chosen["chosen"]:
                 jobs.append(dict(task=task, fold=k, protocol=args.protocol, setting=chosen["chosen"],
                                  options=chosen["options"], ensemble=args.ensemble, threads=args.threads))
     failed = 0

@@ -98,3 +98,39 @@ def test_a_reduced_ensemble_is_kept_apart_and_marked(tmp_path, monkeypatch):
     entry = summary["matbench_steels"]
     assert entry["folds"] == [2.0, 4.0] and entry["ensemble"] == [1, 2] and entry["reduced"] and entry["n_folds"] == 2
     assert "uncertainty" not in entry
+
+
+def test_a_new_choice_supersedes_the_old_folds_without_losing_them(tmp_path, monkeypatch):
+    """When the selection moves to another setting, the old folds move to superseded/ as new
+    ones are written, and the report shows the old setting until the new one has 5 folds."""
+    from matbench_small import evaluate
+
+    monkeypatch.setattr(evaluate, "FOLDER", str(tmp_path))
+    monkeypatch.setattr(evaluate, "write_results", lambda name, payload: name)
+    monkeypatch.setattr(evaluate, "choice", lambda task: {"chosen": "new"})
+    record = {"options": {}, "seconds": 1.0, "fidelity": "exact", "members_test": [1.0], "n_members": 5,
+              "uncertainty": {"spearman": None}, "threshold": None, "predictions": {"index": [0], "prediction": [1.0]}}
+    folder = tmp_path / "matbench" / "matbench_steels"
+    os.makedirs(folder)
+    for k in range(5):
+        with open(folder / f"fold-{k}.json", "w") as handle:
+            json.dump(dict(record, setting="old", fold=k, test=10.0 + k), handle)
+
+    def write_new(k):
+        path = evaluate.fold_path("matbench", "matbench_steels", k)
+        evaluate._supersede(path, "new")
+        with open(path, "w") as handle:
+            json.dump(dict(record, setting="new", fold=k, test=1.0 + k), handle)
+
+    write_new(0)
+    assert os.path.exists(folder / "superseded" / "old" / "fold-0.json")
+    _, summary = evaluate.report(["matbench_steels"], "matbench")
+    entry = summary["matbench_steels"]
+    assert entry["setting"] == "old" and entry["folds"] == [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert entry["next_setting"] == {"setting": "new", "n_folds": 1}
+    for k in range(1, 5):
+        write_new(k)
+    _, summary = evaluate.report(["matbench_steels"], "matbench")
+    entry = summary["matbench_steels"]
+    assert entry["setting"] == "new" and entry["folds"] == [1.0, 2.0, 3.0, 4.0, 5.0] and "next_setting" not in entry
+    assert len(os.listdir(folder / "superseded" / "old")) == 5  # nothing lost
