@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..levels import LevelSet, parse_levels
+from ..nn.weighted_mean import weighted_statistics_by_index
 from .atomsets import AtomSets, FeatureMLP
 from .hyperparameters import ChildHyperparameters
 
@@ -115,8 +116,6 @@ def child_input(output, levels: LevelSet, batch: Tensor, z: Optional[Tensor] = N
     (:func:`~torch_atomsets.data.features.sets.element_tables`) at the atomic numbers ``z``;
     statistics levels (``V0-stats``, ``E-stats``) need ``num_graphs``.
     """
-    from ..data.features.sets import weighted_statistics_by_index
-
     blocks = []
     for part in levels.parts:
         if part.source in ("elements", "element-statistics"):

@@ -6,6 +6,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch_geometric.nn.aggr import Aggregation
+from torch_geometric.utils import scatter
 
 
 class WeightedMeanAggregation(Aggregation):
@@ -37,3 +38,16 @@ class WeightedMeanAggregation(Aggregation):
         numerator = self.reduce(x * weight, index, ptr, dim_size, dim, reduce="sum")
         denominator = self.reduce(weight, index, ptr, dim_size, dim, reduce="sum")
         return numerator / denominator.clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def weighted_statistics_by_index(x: Tensor, weight: Tensor, index: Tensor, num_sets: int) -> Tensor:
+    """Per set (``index`` of each row, ``num_sets`` sets): weighted mean, weighted standard
+    deviation, min, max and range of the rows of ``x`` (``5 * F`` features: the levels
+    V0-stats and E-stats). Amounts and fractions as ``weight`` give the same."""
+    w = weight.reshape(-1, 1).to(x.dtype)
+    total = scatter(w, index, 0, dim_size=num_sets, reduce="sum").clamp_min(1e-30)
+    mean = scatter(w * x, index, 0, dim_size=num_sets, reduce="sum") / total
+    var = scatter(w * (x - mean[index]) ** 2, index, 0, dim_size=num_sets, reduce="sum") / total
+    low = scatter(x, index, 0, dim_size=num_sets, reduce="min")
+    high = scatter(x, index, 0, dim_size=num_sets, reduce="max")
+    return torch.cat([mean, var.clamp_min(0).sqrt(), low, high, high - low], dim=1)

@@ -19,10 +19,10 @@ from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.utils import scatter
 
 from ...errors import AtomSetsInputError, CompositionError
 from ...levels import LevelSet, level, parse_levels
+from ...nn.weighted_mean import weighted_statistics_by_index
 from ..inputs.compositions import MAX_Z, element_set, site_sets
 from ..inputs.elements import element_table
 from .cache import FeatureCache
@@ -123,17 +123,6 @@ def weighted_statistics(x: Tensor, weight: Tensor, ptr: Tensor) -> Tensor:
     n = len(ptr) - 1
     index = torch.repeat_interleave(torch.arange(n), ptr[1:] - ptr[:-1])
     return weighted_statistics_by_index(x, weight, index, n)
-
-
-def weighted_statistics_by_index(x: Tensor, weight: Tensor, index: Tensor, num_sets: int) -> Tensor:
-    """:func:`weighted_statistics` with sets given by the set ``index`` of each row."""
-    w = weight.reshape(-1, 1).to(x.dtype)
-    total = scatter(w, index, 0, dim_size=num_sets, reduce="sum").clamp_min(1e-30)
-    mean = scatter(w * x, index, 0, dim_size=num_sets, reduce="sum") / total
-    var = scatter(w * (x - mean[index]) ** 2, index, 0, dim_size=num_sets, reduce="sum") / total
-    low = scatter(x, index, 0, dim_size=num_sets, reduce="min")
-    high = scatter(x, index, 0, dim_size=num_sets, reduce="max")
-    return torch.cat([mean, var.clamp_min(0).sqrt(), low, high, high - low], dim=1)
 
 
 #: Statistics levels and the per-row source they summarise.
