@@ -117,3 +117,16 @@ LEADERBOARD = {
                        "best": ("MODNet (v0.1.12)", 0.9603), "AMMExpress": ("AMMExpress v2020", 0.8607),
                        "Dummy": ("Dummy", 0.5005)},
 }
+
+
+def paper_best(task: str):
+    """``(model, value)``: the best number the paper gives for ``task`` from its own models
+    (AtomSets*, MLP-*, Table 2, S3 and S4; not MEGNet, AutoMatminer or the dummy)."""
+    own = {m: v[0] for m, v in PAPER.get(task, {}).items()
+           if isinstance(v, tuple) and not m.startswith(("MEGNet", "AutoMatminer", "Dummy"))}
+    own.update({m: v[0] for m, v in TABLE_S3.get(task, {}).items()})
+    if not own:
+        return None
+    higher = task.endswith(("is_metal", "glass"))
+    model = (max if higher else min)(own, key=own.get)
+    return model, own[model]
