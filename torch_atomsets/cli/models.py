@@ -13,6 +13,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..hub.parents import registered_parents
     from ..hub.published import DEFAULT_PARENT, REGISTRY
+    from ..levels import level_names
     from ..models.registry import MODELS
 
     print("parents (published):")
@@ -29,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
     for spec in MODELS.values():
         level = f" [{spec.level}]" if spec.level else ""
         print(f"  {spec.name:14s}{level:12s} {spec.description}")
-    print("  AtomSets-<levels>, MLP-<levels>: any levels joined with +, e.g. AtomSets-V0+V1, AtomSets-V1+f, MLP-u3+f")
+    print("  AtomSets-<levels>, MLP-<levels>: any levels joined with +, e.g. AtomSets-V0+V1, AtomSets-V1+f, MLP-u3+f,")
+    print("  AtomSets-V0+E, MLP-V0-stats+E-stats; levels: " + ", ".join(level_names()))
+    print("  (E, E-stats: tabulated element properties and their statistics; no parent needed)")
     from ..training.presets import PRESETS, preset
 
     print("presets (atomsets train --preset NAME):")
