@@ -187,3 +187,18 @@ def test_the_command_line_and_python_give_the_same_numbers(tmp_path, capsys, wei
     config = ChildConfig.of(model="AtomSets-V0", max_epochs=3)
     from_python = train_child(data, split, config, seed=1, weights_dir=weights_dir)["test"]
     assert from_cli == from_python
+
+
+def test_a_gbt_ensemble_trains_and_predicts_from_the_command_line(tmp_path, capsys):
+    csv = write_csv(tmp_path / "toy.csv", regression_data(150))
+    results = tmp_path / "results"
+    assert main(["train", "--csv", csv, "--target", "y", "--model", "GBT-E-stats", "--loss", "mse", "--seeds", "0",
+                 "--ensemble", "2", "--patience", "20", "--results-dir", str(results), "--quiet", "--threads", "1"]) == 0
+    (run,) = folders(results, "toy")
+    split = results / "toy" / run / "paper-seed-0"
+    metrics = json.loads((split / "metrics.json").read_text())
+    assert metrics["n_members"] == 2 and metrics["model"] == "GBT-E-stats"
+    capsys.readouterr()
+    assert main(["predict", "Fe2O3", "NaCl", "--model", str(split)]) == 0
+    out = capsys.readouterr().out
+    assert "GBT-E-stats x2" in out and out.count("±") == 2

@@ -67,6 +67,7 @@ def _trained_child(tmp_path, data, model, weights_dir):
 
 
 @pytest.mark.parametrize("model", ["AtomSets", "AtomSets-V0", "MLP-V0-stats", "AtomSets-V0+E", "MLP-V0-stats+E-stats",
+                                   "GBT-V0-stats+E-stats",
                                    "AtomSets-E"])
 def test_composition_children_export(model, tmp_path, weights_dir):
     from child_data import regression_data

@@ -33,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     print("  AtomSets-<levels>, MLP-<levels>: any levels joined with +, e.g. AtomSets-V0+V1, AtomSets-V1+f, MLP-u3+f,")
     print("  AtomSets-V0+E, MLP-V0-stats+E-stats; levels: " + ", ".join(level_names()))
     print("  (E, E-stats: tabulated element properties and their statistics; no parent needed)")
+    print("  GBT-<levels>: gradient-boosted trees on per-structure levels, e.g. GBT-V0-stats+E-stats, GBT-f")
+    print("  (--learning_rate is the boosting shrinkage, default 0.05; --patience and --max_epochs count rounds)")
     from ..training.presets import PRESETS, preset
 
     print("presets (atomsets train --preset NAME):")

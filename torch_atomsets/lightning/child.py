@@ -9,7 +9,7 @@ from torch import Tensor
 from ..errors import ConfigError
 from ..hub.checkpoints import CHILD, mark_checkpoint
 from ..models.hyperparameters import DEFAULTS, ChildHyperparameters
-from ..models.registry import build_child, model_spec
+from ..models.registry import GBT, build_child, model_spec
 from .base import CLASSIFICATION, REGRESSION, TARGET_TRANSFORMS, AtomSetsModule
 
 
@@ -43,6 +43,9 @@ class ChildModule(AtomSetsModule):
         seen_elements: atomic numbers present in the training data (a trained embedding
             knows nothing of the others).
         info: free-form metadata kept in the checkpoint (dataset, unit, target).
+        trees: ``[n_trees, n_nodes, depth]`` of a ``GBT-<levels>`` child, whose trees are
+            grown by :func:`~torch_atomsets.training.trees.train_trees` (not by a Trainer)
+            and kept as buffers.
     """
 
     def __init__(self, model: str = "AtomSets-V0",
@@ -56,7 +59,8 @@ class ChildModule(AtomSetsModule):
                  target_transform: str = "none", task_type: Optional[str] = None, in_channels: Optional[int] = None,
                  target_mean: Optional[float] = None, target_std: Optional[float] = None,
                  parent: Optional[str] = None, parent_key: Optional[str] = None,
-                 seen_elements: Optional[List[int]] = None, info: Optional[Dict[str, Any]] = None):
+                 seen_elements: Optional[List[int]] = None, info: Optional[Dict[str, Any]] = None,
+                 trees: Optional[List[int]] = None):
         super().__init__(loss, optimizer, learning_rate, weight_decay, scheduler, scheduler_patience)
         self.spec = model_spec(model)
         if not self.spec.is_child:
@@ -105,7 +109,10 @@ class ChildModule(AtomSetsModule):
         if hp.task_type is None or (hp.in_channels is None and self.level != "Z"):
             raise ConfigError("ChildModule needs the data's facts (task_type, in_channels): train it with a "
                               "ChildDataModule, or pass them")
-        self.network = build_child(self.spec, hp.in_channels, self.architecture)
+        if self.spec.kind == GBT and hp.get("trees") is None:
+            raise ConfigError(f"{hp.model}: boosted trees are grown by torch_atomsets.training.train_trees "
+                              "(atomsets train), not by a Lightning Trainer")
+        self.network = build_child(self.spec, hp.in_channels, self.architecture, trees=hp.get("trees"))
         self.build_metrics(hp.task_type)
         if hp.target_mean is not None:
             self.target_mean.fill_(float(hp.target_mean))

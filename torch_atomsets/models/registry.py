@@ -1,17 +1,20 @@
 """The models a user names on the command line (Table 1 of the paper, and beyond it):
 ``AtomSets``, ``AtomSets-V0``..``V3``, ``MLP-V0-stats``, ``MLP-u1``..``u3``, ``MLP-f``,
-``MLP-v_r``, ``MEGNet`` (trained from scratch), and the combined-level children.
+``MLP-v_r``, ``MEGNet`` (trained from scratch), the combined-level children, and
+gradient-boosted trees on per-structure levels (``GBT-V0-stats+E-stats``).
 
 A name maps to a :class:`ModelSpec`: what kind of network, and which feature level
 (:mod:`torch_atomsets.levels`) it reads. ``AtomSets-<levels>`` and ``MLP-<levels>`` work for
 any level expression (``AtomSets-V0+V1``, ``AtomSets-V1+f``, ``MLP-u3+f``), so the
-registry lists the paper's models but accepts their combinations too.
+registry lists the paper's models but accepts their combinations too. ``GBT-<levels>``
+reads the same per-structure vectors as ``MLP-<levels>`` with boosted trees instead of a
+network (:mod:`torch_atomsets.models.trees`).
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -20,10 +23,12 @@ from ..levels import LevelSet, parse_levels
 from ..nn.weighted_mean import weighted_statistics_by_index
 from .atomsets import AtomSets, FeatureMLP
 from .hyperparameters import ChildHyperparameters
+from .trees import GradientBoostedTrees
 
 ATOMSETS = "atomsets"
 MLP = "mlp"
 MEGNET = "megnet"
+GBT = "gbt"
 FINETUNE = "finetune"
 #: A model name ending in this is the same child with its parent trained end to end.
 FINETUNE_SUFFIX = "-FT"
@@ -31,7 +36,7 @@ FINETUNE_SUFFIX = "-FT"
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: ``kind`` (``atomsets``, ``mlp`` or ``megnet``) and the feature level
+    """A named model: ``kind`` (``atomsets``, ``mlp``, ``gbt``, ``finetune`` or ``megnet``) and the feature level
     it reads (``None`` for MEGNet, which reads crystal graphs)."""
 
     name: str
@@ -45,8 +50,8 @@ class ModelSpec:
 
     @property
     def is_child(self) -> bool:
-        """Whether it trains on cached features (an AtomSets or an MLP)."""
-        return self.kind in (ATOMSETS, MLP)
+        """Whether it trains on cached features (an AtomSets, an MLP or boosted trees)."""
+        return self.kind in (ATOMSETS, MLP, GBT)
 
     @property
     def frozen(self) -> "ModelSpec":
@@ -82,11 +87,11 @@ def model_spec(name: str) -> ModelSpec:
         return MODELS[name]
     if name.endswith(FINETUNE_SUFFIX):
         base = model_spec(name[:-len(FINETUNE_SUFFIX)])
-        if not base.is_child or not base.levels.needs_forward:
+        if not base.is_child or base.kind == GBT or not base.levels.needs_forward:
             raise ConfigError(f"model {name!r}: fine-tuning trains the parent through a child of its convolution "
                               f"levels (V1.., u1.., f, ...), and {base.name} reads {base.level}")
         return ModelSpec(name, FINETUNE, base.level, f"{base.name} with its parent fine-tuned end to end")
-    for prefix, kind in (("AtomSets-", ATOMSETS), ("MLP-", MLP)):
+    for prefix, kind in (("AtomSets-", ATOMSETS), ("MLP-", MLP), ("GBT-", GBT)):
         if name.startswith(prefix):
             expression = name[len(prefix):]
             try:
@@ -96,14 +101,16 @@ def model_spec(name: str) -> ModelSpec:
             if kind == ATOMSETS and levels.per != "atom":
                 raise ConfigError(f"model {name!r}: AtomSets reads sets of rows; {expression} has no per-atom "
                                   f"level (use MLP-{expression})")
-            if kind == MLP and levels.per != "structure":
-                raise ConfigError(f"model {name!r}: an MLP reads one vector per sample; {expression} has a per-atom "
-                                  f"level (use AtomSets-{expression})")
-            return ModelSpec(name, kind, levels.name, f"{prefix[:-1]} on {levels.name}")
+            if kind in (MLP, GBT) and levels.per != "structure":
+                raise ConfigError(f"model {name!r}: {'an MLP' if kind == MLP else 'boosted trees'} read(s) one vector "
+                                  f"per sample; {expression} has a per-atom level (use AtomSets-{expression}, or "
+                                  f"statistics such as V0-stats)")
+            what = "gradient-boosted trees" if kind == GBT else prefix[:-1]
+            return ModelSpec(name, kind, levels.name, f"{what} on {levels.name}")
     close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ConfigError(f"unknown model {name!r}{hint} (models: {', '.join(MODELS)}, or AtomSets-<levels> / "
-                      f"MLP-<levels> such as AtomSets-V0+V1)")
+                      f"MLP-<levels> / GBT-<levels> such as AtomSets-V0+V1)")
 
 
 def child_input(output, levels: LevelSet, batch: Tensor, z: Optional[Tensor] = None,
@@ -137,9 +144,14 @@ def child_input(output, levels: LevelSet, batch: Tensor, z: Optional[Tensor] = N
 
 
 def build_child(spec: ModelSpec, in_channels: Optional[int], hyperparameters: ChildHyperparameters,
-                out_dim: int = 1) -> nn.Module:
-    """The network of a child model: :class:`AtomSets` or :class:`FeatureMLP`."""
+                out_dim: int = 1, trees: Optional[Sequence[int]] = None) -> nn.Module:
+    """The network of a child model: :class:`AtomSets`, :class:`FeatureMLP`, or
+    :class:`GradientBoostedTrees` of shape ``trees`` (``[n_trees, n_nodes, depth]``)."""
     h = hyperparameters
+    if spec.kind == GBT:
+        if trees is None or out_dim != 1:
+            raise ValueError(f"{spec.name}: boosted trees need their shape [n_trees, n_nodes, depth] and one output")
+        return GradientBoostedTrees(in_channels, *trees)
     if spec.kind == ATOMSETS:
         return AtomSets(in_channels, embedding_dim=h.embedding_dim, n_layer_before_readout=h.n_layer_before_readout,
                         n_layer_after_readout=h.n_layer_after_readout, n_neurons=h.n_neurons, readout=h.readout,
@@ -150,4 +162,4 @@ def build_child(spec: ModelSpec, in_channels: Optional[int], hyperparameters: Ch
     raise ValueError(f"{spec.name} is not a child model")
 
 
-__all__ = ["FINETUNE_SUFFIX", "MODELS", "ModelSpec", "build_child", "child_input", "model_spec"]
+__all__ = ["FINETUNE_SUFFIX", "GBT", "MODELS", "ModelSpec", "build_child", "child_input", "model_spec"]

@@ -11,7 +11,7 @@ from ..data.datasets.splits import Split
 from ..data.datasets.table import MaterialsData
 from ..lightning.child import ChildModule
 from ..lightning.datamodules import ChildDataModule
-from ..models.registry import model_spec
+from ..models.registry import GBT, model_spec
 from .config import ChildConfig
 from .metrics import best_threshold, label_scores
 from .runner import fit_evaluate
@@ -49,21 +49,35 @@ def train_child(data: MaterialsData, split: Split, config: ChildConfig, seed: in
     test scores of its hard labels (``auc_labels``: MatBench's leaderboard metric).
     ``test=False`` never touches ``split.test`` (model selection on the validation part).
 
+    A ``GBT-<levels>`` model is grown by :func:`~torch_atomsets.training.trees.train_trees`.
+
     ``parent`` by name or path (``None``: ``config.parent``) is loaded after seeding, as in
     every committed run and in ``atomsets train``; a loaded
     :class:`~torch_atomsets.inference.Parent` skips that load, so the child starts from
     another (equally valid) random initialisation.
     """
+    if model_spec(config.model).kind == GBT:
+        from .trees import train_trees
+
+        return train_trees(data, split, config, seed, run_dir, parent, weights_dir, allow_download, progress, record,
+                           callbacks, test)
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = child_datamodule(data, split, config, parent, weights_dir, allow_download, progress)
     module = child_module(config, data.task_type)
+    info = run_info(data, split, config, seed, record)
+    return fit_evaluate(module, datamodule, run_dir, config.trainer_options(), config.optim.patience, info,
+                        callbacks=callbacks, progress=progress, test=test,
+                        predict_validation=data.is_classification, finish=partial(_classification_scores, data))
+
+
+def run_info(data: MaterialsData, split: Split, config: ChildConfig, seed: int,
+             record: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """What a child's result records about its run (model, data, split, seed, configuration)."""
     info = dict(model=config.model, dataset=data.name, task_type=data.task_type, unit=data.unit,
                 target=data.target_name, split=split.name, seed=seed, fidelity=data.fidelity,
                 config=config.as_dict())
     info.update(record or {})
-    return fit_evaluate(module, datamodule, run_dir, config.trainer_options(), config.optim.patience, info,
-                        callbacks=callbacks, progress=progress, test=test,
-                        predict_validation=data.is_classification, finish=partial(_classification_scores, data))
+    return info
 
 
 def _classification_scores(data: MaterialsData, result: Dict[str, Any]) -> None:

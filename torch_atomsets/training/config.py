@@ -88,7 +88,8 @@ class ModelOptions:
 
     Args:
         model: AtomSets, AtomSets-V0..V3, MLP-V0-stats, MLP-u1..u3, MLP-f, MLP-v_r, or any
-            AtomSets-<levels> / MLP-<levels> (e.g. AtomSets-V0+V1); `atomsets models` lists them.
+            AtomSets-<levels> / MLP-<levels> (e.g. AtomSets-V0+V1), GBT-<levels> (boosted trees on
+            per-structure levels, e.g. GBT-V0-stats+E-stats); `atomsets models` lists them.
         parent: the parent whose features the child reads: a published name (default
             mp-2019.4.1), a name registered by `atomsets pretrain --name`, or a file.
         weights_dir: folder holding the parent's weights.
@@ -137,12 +138,13 @@ class OptimisationOptions:
     Args:
         batch_size: samples per batch (default: 16 for regression, 128 for classification).
         learning_rate: Adam's learning rate (default: 3e-3 for regression, 1e-3 for
-            classification).
+            classification); for GBT children the boosting shrinkage (default 0.05).
         weight_decay: the optimiser's weight decay.
-        loss: regression loss: ``mae``, ``mse`` or ``huber``.
+        loss: regression loss: ``mae``, ``mse`` or ``huber`` (GBT: ``mae`` or ``mse``).
         optimizer: ``adam``, ``adamw`` or ``sgd``.
         scheduler: ``none``, ``plateau`` or ``cosine``.
-        patience: early stopping: epochs without a better validation metric (paper: 200).
+        patience: early stopping: epochs (GBT: boosting rounds) without a better validation
+            metric (paper: 200).
         target_transform: regression only: learn ``log1p(y)`` (``log1p``) or ``log(y)``
             (``log``) instead of ``y``; predictions stay in the target's unit.
         ensemble: train this many children per split (different seeds and validation parts)
