@@ -20,8 +20,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "matbench_phonons": {"model": "AtomSets-V1-FT"},
     "matbench_expt_gap": {"model": "AtomSets-V0", "learning_rate": 0.001},
     "matbench_dielectric": {"model": "AtomSets-V0+V1", "target_transform": "log1p"},
-    "matbench_expt_is_metal": {"model": "MLP-V0-stats+E-stats"},
-    "matbench_glass": {"model": "MLP-V0-stats+E-stats"},
+    "matbench_expt_is_metal": {"model": "GBT-V0-stats+E-stats"},
+    "matbench_glass": {"model": "GBT-V0-stats+E-stats"},
 }
 
 
