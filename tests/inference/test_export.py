@@ -59,9 +59,9 @@ def test_parent_compiles_without_graph_breaks_and_runs_in_float16(parent_2019, l
 def _trained_child(tmp_path, data, model, weights_dir):
     from torch_atomsets.data.datasets import paper_split
     from torch_atomsets.inference import ChildPredictor
-    from torch_atomsets.training import ChildConfig, train_child
+    from torch_atomsets.training import ChildConfig, train_model
 
-    train_child(data, paper_split(len(data), 0), ChildConfig.of(model=model, max_epochs=2, n_neurons=16), seed=0,
+    train_model(data, paper_split(len(data), 0), ChildConfig.of(model=model, max_epochs=2, n_neurons=16), seed=0,
                 run_dir=str(tmp_path / model), weights_dir=weights_dir)
     return ChildPredictor(str(tmp_path / model / "best.ckpt"), weights_dir)
 

@@ -11,7 +11,7 @@ from torch_atomsets.data.datasets import paper_split
 from torch_atomsets.errors import ConfigError
 from torch_atomsets.models import model_spec
 from torch_atomsets.models.trees import GradientBoostedTrees
-from torch_atomsets.training import ChildConfig, train_child
+from torch_atomsets.training import ChildConfig, train_child, train_model
 
 
 def _inputs(rng, n):
@@ -49,7 +49,7 @@ def test_a_gbt_child_grows_stops_early_and_predicts_from_its_checkpoint(tmp_path
 
     data = regression_data(300)
     config = ChildConfig.of(model="GBT-E-stats", patience=30, loss="mse")
-    result = train_child(data, paper_split(len(data), 0), config, seed=0, run_dir=str(tmp_path / "run"))
+    result = train_model(data, paper_split(len(data), 0), config, seed=0, run_dir=str(tmp_path / "run"))
     assert result["best_epoch"] < result["epochs"] <= result["best_epoch"] + 1 + 30 + 50
     baseline = float(np.abs(data.targets[result["predictions"]["positions"]] - data.targets.mean()).mean())
     assert result["test"] < 0.5 * baseline
@@ -63,13 +63,13 @@ def test_a_gbt_child_grows_stops_early_and_predicts_from_its_checkpoint(tmp_path
     assert not failures
     assert np.allclose(values, result["predictions"]["prediction"][:20], atol=1e-5)
 
-    again = train_child(data, paper_split(len(data), 0), config, seed=0)
+    again = train_model(data, paper_split(len(data), 0), config, seed=0)
     assert again["test"] == result["test"] and again["best_epoch"] == result["best_epoch"]
 
 
 def test_a_gbt_classifier_has_calibrated_probabilities_and_a_threshold():
     data = classification_data(800)
-    result = train_child(data, paper_split(len(data), 0), ChildConfig.of(model="GBT-E-stats", patience=50), seed=0)
+    result = train_model(data, paper_split(len(data), 0), ChildConfig.of(model="GBT-E-stats", patience=50), seed=0)
     p = np.asarray(result["predictions"]["prediction"])
     assert result["metric"] == "auc" and result["test"] > 0.7
     assert 0 < result["threshold"] < 1 and "auc_labels" in result and ((p >= 0) & (p <= 1)).all()
@@ -83,6 +83,8 @@ def test_gbt_names_and_options_that_do_not_apply():
         model_spec("GBT-f-FT")
     data = regression_data(60)
     with pytest.raises(ConfigError, match="no --optimizer sgd"):
-        train_child(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats", optimizer="sgd"))
+        train_model(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats", optimizer="sgd"))
     with pytest.raises(ConfigError, match="loss mae or mse"):
-        train_child(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats", loss="huber"))
+        train_model(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats", loss="huber"))
+    with pytest.raises(ConfigError, match="grown by torch_atomsets.training.train_model"):
+        train_child(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats"))

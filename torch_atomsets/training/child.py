@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 
 from ..data.datasets.splits import Split
 from ..data.datasets.table import MaterialsData
+from ..errors import ConfigError
 from ..lightning.child import ChildModule
 from ..lightning.datamodules import ChildDataModule
 from ..models.registry import GBT, model_spec
@@ -49,7 +50,8 @@ def train_child(data: MaterialsData, split: Split, config: ChildConfig, seed: in
     test scores of its hard labels (``auc_labels``: MatBench's leaderboard metric).
     ``test=False`` never touches ``split.test`` (model selection on the validation part).
 
-    A ``GBT-<levels>`` model is grown by :func:`~torch_atomsets.training.trees.train_trees`.
+    A ``GBT-<levels>`` model is grown by :func:`~torch_atomsets.training.trees.train_trees`
+    (:func:`~torch_atomsets.training.train_model` picks it).
 
     ``parent`` by name or path (``None``: ``config.parent``) is loaded after seeding, as in
     every committed run and in ``atomsets train``; a loaded
@@ -57,10 +59,8 @@ def train_child(data: MaterialsData, split: Split, config: ChildConfig, seed: in
     another (equally valid) random initialisation.
     """
     if model_spec(config.model).kind == GBT:
-        from .trees import train_trees
-
-        return train_trees(data, split, config, seed, run_dir, parent, weights_dir, allow_download, progress, record,
-                           callbacks, test)
+        raise ConfigError(f"{config.model}: boosted trees are grown by torch_atomsets.training.train_model (or "
+                          "train_trees), not by train_child's Lightning Trainer")
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = child_datamodule(data, split, config, parent, weights_dir, allow_download, progress)
     module = child_module(config, data.task_type)

@@ -20,6 +20,7 @@ from ..utils.files import write_json
 from .child import _classification_scores, train_child
 from .config import ChildConfig
 from .runner import METRICS_FILE, PREDICTIONS_FILE, fit_evaluate
+from .trees import train_trees
 
 #: The parent learns at this fraction of the head's learning rate.
 PARENT_LEARNING_RATE_FACTOR = 0.1
@@ -82,6 +83,8 @@ def child_batch_size(config: ChildConfig, data: MaterialsData) -> int:
 
 
 def train_model(data: MaterialsData, split: Split, config: ChildConfig, *args, **kwargs) -> Dict[str, Any]:
-    """:func:`train_finetune` for a fine-tuned model, :func:`train_child` for any other child."""
-    train = train_finetune if model_spec(config.model).kind == "finetune" else train_child
+    """:func:`train_finetune` for a fine-tuned model, :func:`~torch_atomsets.training.trees.train_trees`
+    for boosted trees (``GBT-<levels>``), :func:`train_child` for any other child."""
+    kind = model_spec(config.model).kind
+    train = train_finetune if kind == "finetune" else train_trees if kind == "gbt" else train_child
     return train(data, split, config, *args, **kwargs)
