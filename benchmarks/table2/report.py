@@ -52,6 +52,7 @@ def write_paper_tables(results, cells):
                 paper = paper_text(task, model)
                 if dataset_for(task, model) is None and model != "Dummy":
                     entries.append("-")
+                    note = "not applicable: the task has compositions only, and the model needs structures"
                 else:
                     mark = "†" if summary and summary["reduced"] else ""
                     entries.append(f"{text}{mark} [{paper}]" if text else f"not run [{paper}]")

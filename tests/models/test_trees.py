@@ -8,7 +8,7 @@ import torch
 from child_data import classification_data, regression_data
 
 from torch_atomsets.data.datasets import paper_split
-from torch_atomsets.errors import ConfigError
+from torch_atomsets.errors import ConfigError, TargetError
 from torch_atomsets.models import model_spec
 from torch_atomsets.models.trees import GradientBoostedTrees
 from torch_atomsets.training import ChildConfig, train_child, train_model
@@ -88,3 +88,11 @@ def test_gbt_names_and_options_that_do_not_apply():
         train_model(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats", loss="huber"))
     with pytest.raises(ConfigError, match="grown by torch_atomsets.training.train_model"):
         train_child(data, paper_split(60, 0), ChildConfig.of(model="GBT-E-stats"))
+
+
+def test_a_gbt_classifier_refuses_a_training_part_of_one_class():
+    data = classification_data(120)
+    split = paper_split(len(data), 0)
+    data.targets[split.train] = 1.0
+    with pytest.raises(TargetError, match=r"toy_classification: all 96 training samples are of class 1"):
+        train_model(data, split, ChildConfig.of(model="GBT-E-stats"))

@@ -27,7 +27,7 @@ import torch
 
 from ..data.datasets.splits import Split
 from ..data.datasets.table import MaterialsData
-from ..errors import ConfigError
+from ..errors import ConfigError, TargetError
 from ..hub.checkpoints import CHILD, mark_checkpoint
 from ..lightning.base import TARGET_TRANSFORMS
 from ..lightning.callbacks import fit_platt
@@ -102,6 +102,10 @@ def train_trees(data: MaterialsData, split: Split, config: ChildConfig, seed: in
         fit_target = ((forward(torch.as_tensor(y["train"])) - facts["target_mean"]) / facts["target_std"]).numpy()
     else:
         fit_target = y["train"].astype(int)
+        classes = np.unique(fit_target)
+        if len(classes) < 2:
+            raise TargetError(f"{config.model} on {data.name}: all {len(fit_target)} training samples are of class "
+                              f"{int(classes[0])}; boosted trees need both classes (0 and 1) in the training part")
     learning_rate = o.learning_rate or DEFAULT_LEARNING_RATE
     max_rounds = int(config.trainer_options().get("max_epochs") or 10000)
     estimator = _estimator(data.task_type, o.loss, learning_rate, seed)
