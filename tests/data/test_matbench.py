@@ -88,6 +88,7 @@ def test_user_csv_of_structure_files(tmp_path, small_structures):
     (["Fe2O3,"], {}, TargetError, "missing or NaN"),
     (["Fe2O3,abc"], {}, TargetError, "not a number"),
     (["Fe2O3,2"], {"task_type": "classification"}, TargetError, "must be 0/1"),
+    (["Fe2O3,1", "NaCl,1"], {"task_type": "classification"}, TargetError, "all 2 targets are 1; a classifier needs"),
     ([",1"], {}, AtomSetsInputError, "line 2 has an empty 'formula'"),
 ])
 def test_user_csv_errors(tmp_path, rows, kwargs, error, message):

@@ -115,4 +115,7 @@ def parse_targets(values: Sequence[Any], task_type: str, where: str, row_names: 
             i = int(np.flatnonzero(wrong)[0])
             raise TargetError(f"{where}: classification targets must be 0/1 (or true/false); {row_names[i]} is "
                               f"{values[i]!r}")
+        if len(out) and len(np.unique(out)) < 2:
+            raise TargetError(f"{where}: all {len(out)} targets are {int(out[0])}; a classifier needs samples of "
+                              f"both classes (0 and 1)")
     return out
