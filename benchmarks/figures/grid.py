@@ -125,10 +125,16 @@ def table_s3(rows):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
     from common import TASKS, report_unit
 
-    by = {}
+    path = os.path.join(RESULTS, "grid", "grid.json")
+    screens = json.load(open(path))["screens"] if os.path.exists(path) else {}
+    by, stale = {}, {}
     for r in rows:
         screen = screen_of(r["key"][len(S3_PREFIX):])
         column = next(c for c, s in S3_COLUMNS.items() if s == screen)
+        if screen not in screens or r["options"] != screens[screen]["best"]["setting"]:
+            # a cell of a setting that was the best before the screen grew: never mixed into the column
+            stale.setdefault(column, set()).add(setting_name(r["options"]))
+            continue
         task = next(t for t in sorted(TASKS, key=len, reverse=True) if r["dataset"].startswith(t))
         unit, factor = report_unit(task)
         value = r["scores"]["test"] * (factor if r["metric"] == "mae" else 1.0)
@@ -137,6 +143,8 @@ def table_s3(rows):
                                                              "budgets": set(), "values": []})
         entry["values"].append(value)
         entry["budgets"].add(r["budget"])
+    for column, names in stale.items():
+        print(f"{column}: cells of {', '.join(sorted(names))} left out (no longer the screen's best setting)")
     table = {}
     for task in TASKS:
         for column, entry in by.get(task, {}).items():

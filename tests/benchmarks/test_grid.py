@@ -50,16 +50,24 @@ def test_table_s3_cells_use_the_papers_random_split():
         np.testing.assert_array_equal(np.sort(parts[name]), np.sort(getattr(expected, name)))
 
 
-def test_table_s3_summary_marks_fewer_seeds_as_reduced():
+def test_table_s3_summary_marks_fewer_seeds_as_reduced(tmp_path, monkeypatch, capsys):
     import grid
 
     setting = {"n_neurons": 64}
+    os.makedirs(os.path.join(tmp_path, "grid"))
+    with open(os.path.join(tmp_path, "grid", "grid.json"), "w") as handle:
+        json.dump({"screens": {s: {"best": {"setting": setting}} for s in ("steels-V0", "phonons-V1")}}, handle)
+    monkeypatch.setattr(grid, "RESULTS", str(tmp_path))
     rows = [{"key": f"s3-phonons-V1-w64-seed{s}", "dataset": "matbench_phonons", "dataset_fidelity": "original",
              "metric": "mae", "scores": {"test": v}, "options": setting, "budget": "paper"}
             for s, v in enumerate([50.0, 52.0, 54.0, 56.0, 58.0])]
     rows += [{"key": "s3-steels-V0-w64-seed0", "dataset": "matbench_perovskites", "dataset_fidelity": "original",
               "metric": "mae", "scores": {"test": 0.5}, "options": setting, "budget": "paper"}]
+    # a cell of a setting that was the screen's best before it grew is never mixed in
+    rows += [{"key": "s3-phonons-V1-w16-seed0", "dataset": "matbench_phonons", "dataset_fidelity": "original",
+              "metric": "mae", "scores": {"test": 1000.0}, "options": {"n_neurons": 16}, "budget": "paper"}]
     table = grid.table_s3(rows)
+    assert "w16 left out" in capsys.readouterr().out
     phonons = table["matbench_phonons"]["AtomSets-V1+"]
     assert phonons["mean"] == 54.0 and phonons["n"] == 5 and not phonons["reduced"]
     assert phonons["paper"] == (54, 9)
