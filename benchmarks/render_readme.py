@@ -326,18 +326,22 @@ def grid():
     if s3 and s3["tasks"]:
         columns = ["AtomSets-V0+", "AtomSets-V1+"]
         lines += ["", "Table S3 (the best setting of each screen on every task; paper protocol, mean ± std over "
-                      "seeds; ours / the paper's; * reduced: fewer than 5 seeds or a reduced budget; "
-                      "approximate structures marked):", "",
-                  "| task | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+                      "seeds (their number); ours / the paper's; * reduced: fewer than 5 seeds or a reduced "
+                      "budget; approximate structures marked), with our Table 2 cell of the same model at its "
+                      "default setting (same protocol and seeds) beside it:", "",
+                  "| task | " + " | ".join(f"{c} | {c[:-1]} default (Table 2)" for c in columns) + " |",
+                  "|---|" + "---|" * 2 * len(columns)]
         for task, row in s3["tasks"].items():
             cells = []
             for column in columns:
                 c = row.get(column)
                 if c is None:
-                    cells.append("-")
+                    cells += ["-", "-"]
                     continue
                 paper = f"{c['paper'][0]} ± {c['paper'][1]}" if c.get("paper") else "-"
                 cells.append(f"{c['mean']:.3g} ± {c['std']:.2g}{'*' if c['reduced'] else ''} ({c['n']}) / {paper}")
+                d = c.get("default")
+                cells.append(f"{d['mean']:.3g} ± {d['std']:.2g} ({d['n']})" if d else "-")
             approx = any("approx" in row[c]["fidelity"] for c in row)
             lines.append(f"| {task}{' (approx.)' if approx else ''} | " + " | ".join(cells) + " |")
         lines += ["", f"Made by {_made(s3['provenance'])}."]

@@ -143,6 +143,7 @@ def table_s3(rows):
                                                              "budgets": set(), "values": []})
         entry["values"].append(value)
         entry["budgets"].add(r["budget"])
+    defaults = table2_defaults()
     for column, names in stale.items():
         print(f"{column}: cells of {', '.join(sorted(names))} left out (no longer the screen's best setting)")
     table = {}
@@ -151,12 +152,29 @@ def table_s3(rows):
             cell = dict(summarise(entry["values"]), setting=entry["setting"], dataset=entry["dataset"],
                         fidelity=entry["fidelity"], unit=entry["unit"], budgets=sorted(entry["budgets"]),
                         reduced=len(entry["values"]) < 5 or entry["budgets"] != {"paper"},
-                        paper=TABLE_S3.get(task, {}).get(column))
+                        paper=TABLE_S3.get(task, {}).get(column),
+                        default=defaults.get((task, column[:-1])))
             table.setdefault(task, {})[column] = cell
             paper = f"; paper {cell['paper'][0]} ± {cell['paper'][1]}" if cell["paper"] else ""
+            if cell["default"]:
+                paper += f"; Table 2 default {cell['default']['mean']:.4g} ± {cell['default']['std']:.2g}"
             print(f"{task:24s} {column:13s} {cell['mean']:.4g} ± {cell['std']:.2g} ({cell['n']} seeds"
                   f"{', reduced' if cell['reduced'] else ''}){paper}")
     return table
+
+
+def table2_defaults():
+    """Table 2's own cells (the same model with its default setting, same protocol and seeds):
+    ``(task, model) -> {"mean", "std", "n"}``, the baseline a Table S3 column is read against."""
+    import csv
+
+    path = os.path.join(RESULTS, "table2", "table2_paper.csv")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        return {(r["task"], r["model"]): {"mean": float(r["ours_mean"]), "std": float(r["ours_std"]),
+                                          "n": int(r["n_splits"])}
+                for r in csv.DictReader(handle) if r["ours_mean"]}
 
 
 def report():

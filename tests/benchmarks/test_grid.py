@@ -58,6 +58,11 @@ def test_table_s3_summary_marks_fewer_seeds_as_reduced(tmp_path, monkeypatch, ca
     with open(os.path.join(tmp_path, "grid", "grid.json"), "w") as handle:
         json.dump({"screens": {s: {"best": {"setting": setting}} for s in ("steels-V0", "phonons-V1")}}, handle)
     monkeypatch.setattr(grid, "RESULTS", str(tmp_path))
+    os.makedirs(os.path.join(tmp_path, "table2"))
+    with open(os.path.join(tmp_path, "table2", "table2_paper.csv"), "w") as handle:
+        handle.write("table,task,model,unit,ours_mean,ours_std,n_splits,paper\n"
+                     "Table 2,matbench_phonons,AtomSets-V1,cm^-1,40.0,5.0,5,54±9\n"
+                     "Table 2,matbench_steels,AtomSets-V1,MPa,,,0,-\n")
     rows = [{"key": f"s3-phonons-V1-w64-seed{s}", "dataset": "matbench_phonons", "dataset_fidelity": "original",
              "metric": "mae", "scores": {"test": v}, "options": setting, "budget": "paper"}
             for s, v in enumerate([50.0, 52.0, 54.0, 56.0, 58.0])]
@@ -71,5 +76,7 @@ def test_table_s3_summary_marks_fewer_seeds_as_reduced(tmp_path, monkeypatch, ca
     phonons = table["matbench_phonons"]["AtomSets-V1+"]
     assert phonons["mean"] == 54.0 and phonons["n"] == 5 and not phonons["reduced"]
     assert phonons["paper"] == (54, 9)
+    # read beside Table 2's cell of the same model at its default setting
+    assert phonons["default"] == {"mean": 40.0, "std": 5.0, "n": 5}
     perovskites = table["matbench_perovskites"]["AtomSets-V0+"]
     assert perovskites["reduced"] and perovskites["mean"] == 100.0  # eV per cell -> meV/atom, as Table S3
