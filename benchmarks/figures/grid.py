@@ -97,13 +97,21 @@ def cells(screens, sample, budget):
     return out
 
 
+def finished_screens():
+    """The screens' summaries from grid.json (each with its best setting); {} before a report."""
+    path = os.path.join(RESULTS, "grid", "grid.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        return json.load(handle)["screens"]
+
+
 def s3_cells(tasks, seeds, budget):
     """The Table S3 cells: each column's best setting (from grid.json) on every task."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
     from common import dataset_for
 
-    path = os.path.join(RESULTS, "grid", "grid.json")
-    screens = json.load(open(path))["screens"] if os.path.exists(path) else {}
+    screens = finished_screens()
     out = []
     for column, screen in S3_COLUMNS.items():
         if screen not in screens:
@@ -125,8 +133,7 @@ def table_s3(rows):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "table2"))
     from common import TASKS, report_unit
 
-    path = os.path.join(RESULTS, "grid", "grid.json")
-    screens = json.load(open(path))["screens"] if os.path.exists(path) else {}
+    screens = finished_screens()
     by, stale = {}, {}
     for r in rows:
         screen = screen_of(r["key"][len(S3_PREFIX):])
